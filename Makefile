@@ -1,0 +1,52 @@
+# inferobs: `make generate` compiles every example into out/<example>/;
+# `make test` vets, runs the tests and checks that out/ is current.
+GO       ?= go
+BIN      := bin/inferobs
+EXAMPLES := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.cue))))
+
+.PHONY: all build generate test vet unit check-out check-tools bench e2e clean
+
+all: generate
+
+build:
+	$(GO) build -o $(BIN) ./cmd/inferobs
+
+generate: build
+	@for ex in $(EXAMPLES); do \
+		echo "inferobs generate -o out/$$ex examples/$$ex"; \
+		./$(BIN) generate --quiet -o out/$$ex examples/$$ex || exit 1; \
+	done
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd schema generators library examples)" || { gofmt -l cmd schema generators library examples; echo "gofmt needed"; exit 1; }
+
+unit:
+	$(GO) test ./...
+
+# out/ must be what the current code generates from examples/.
+check-out: generate
+	@git diff --exit-code -- out || { echo "out/ is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- out)" || { git status --porcelain -- out; echo "out/ has untracked files: run 'make generate' and commit"; exit 1; }
+
+# The real tools, when installed (.ci/run installs them).
+check-tools: generate
+	@if command -v promtool >/dev/null; then \
+		for ex in $(EXAMPLES); do \
+			if ls out/$$ex/prometheus/*.yaml >/dev/null 2>&1; then promtool check rules out/$$ex/prometheus/*.yaml || exit 1; fi; \
+			if ls out/$$ex/tests/*.yaml >/dev/null 2>&1; then (cd out/$$ex/tests && promtool test rules *.yaml) || exit 1; fi; \
+		done; \
+	else echo "promtool not installed: skipping promtool checks"; fi
+	@if command -v vmalert >/dev/null; then \
+		for ex in $(EXAMPLES); do \
+			if ls out/$$ex/prometheus/*.yaml >/dev/null 2>&1; then vmalert -dryRun -rule="out/$$ex/prometheus/*.yaml" >/tmp/vmalert-$$ex.log 2>&1 || { cat /tmp/vmalert-$$ex.log; exit 1; }; fi; \
+		done; \
+	else echo "vmalert not installed: skipping vmalert checks"; fi
+
+test: vet unit check-out check-tools
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

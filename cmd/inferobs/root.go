@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/inferobs/inferobs/schema/diag"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type app struct {
+	stdout, stderr io.Writer
+	quiet          bool
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "inferobs",
+		Short:         "Compile LLM-inference observability from a CUE spec",
+		Long:          "inferobs compiles a CUE spec (models, tenants, workloads, SLOs) into Prometheus rules and alerts, promtool tests, Grafana dashboards, OpenTelemetry collector snippets and DCGM profiles that match each model's engine version.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "do not print warnings")
+	root.AddCommand(a.generateCmd(), a.checkCmd(), a.schemaCmd(), a.versionCmd())
+	return root
+}
+
+// report prints diagnostics (warnings unless quiet) and returns the exit
+// error for errors.
+func (a *app) report(ds diag.List) error {
+	failed := false
+	for _, d := range ds.Sorted() {
+		if d.Severity == diag.Warning && a.quiet {
+			continue
+		}
+		if d.Severity == diag.Error {
+			failed = true
+		}
+		fmt.Fprintln(a.stderr, d.String())
+	}
+	if failed {
+		return &exitError{code: exitInvalid}
+	}
+	return nil
+}
+
+func (a *app) fail(format string, args ...any) error {
+	fmt.Fprintf(a.stderr, "inferobs: "+format+"\n", args...)
+	return &exitError{code: exitInvalid}
+}

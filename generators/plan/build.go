@@ -1,0 +1,278 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/inferobs/inferobs/generators/promql"
+	"github.com/inferobs/inferobs/library"
+	"github.com/inferobs/inferobs/schema"
+	"github.com/inferobs/inferobs/schema/diag"
+)
+
+// DefaultSpecDecodeBreakEven is the draft acceptance rate under which
+// speculative decoding is assumed to cost more than it saves.
+const DefaultSpecDecodeBreakEven = 0.5
+
+type builder struct {
+	s  *schema.Spec
+	p  *Plan
+	ds diag.List
+}
+
+func (b *builder) errorf(path []string, format string, args ...any) {
+	b.ds = append(b.ds, diag.Errorf(b.s.Pos(path...), schema.Path(path...), format, args...))
+}
+
+func (b *builder) warnf(path []string, format string, args ...any) {
+	b.ds = append(b.ds, diag.Warnf(b.s.Pos(path...), schema.Path(path...), format, args...))
+}
+
+// New resolves a spec. The plan is nil when any diagnostic is an error;
+// warnings are returned either way (and kept in Plan.Warnings).
+func New(s *schema.Spec) (*Plan, diag.List) {
+	b := &builder{s: s, p: &Plan{
+		Spec:                s,
+		Environment:         s.Environment,
+		PrometheusMajor:     s.Target.PrometheusMajor,
+		ScrapeInterval:      s.Target.ScrapeInterval,
+		EvaluationInterval:  s.Target.EvaluationInterval,
+		Period:              s.SLO.Period,
+		Currency:            s.Currency,
+		RunbookBaseURL:      s.SLO.RunbookBaseURL,
+		MinEvents:           s.SLO.MinEvents,
+		ForbiddenLabels:     append([]string(nil), s.Cardinality.ForbiddenLabels...),
+		SpecDecodeBreakEven: DefaultSpecDecodeBreakEven,
+	}}
+	if s.SpecDecode != nil {
+		b.p.SpecDecodeBreakEven = s.SpecDecode.BreakEvenAcceptance
+	}
+	b.tiers()
+	b.models()
+	b.tenantsAndWorkloads()
+	b.tracing()
+	b.slos()
+	b.tierWarnings()
+	b.gatewayBuckets()
+	ds := b.ds.Sorted()
+	b.p.Warnings = ds.Warnings()
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return b.p, ds
+}
+
+func (b *builder) tiers() {
+	set, _ := library.WindowSet(b.s.SLO.Windows)
+	for _, t := range set {
+		switch {
+		case t.Long > b.p.Period:
+			b.errorf([]string{"slo", "period"}, "period %s is shorter than the %s long window of the %s tier", model.Duration(b.p.Period), model.Duration(t.Long), t.Name)
+		case t.Short >= t.Long:
+			b.errorf([]string{"slo", "windows"}, "tier %s: short window %s is not shorter than its long window %s", t.Name, model.Duration(t.Short), model.Duration(t.Long))
+		case t.Short < 4*b.p.ScrapeInterval:
+			b.errorf([]string{"target", "scrapeInterval"}, "tier %s: the %s window holds fewer than 4 scrapes at %s; scrape more often", t.Name, model.Duration(t.Short), model.Duration(b.p.ScrapeInterval))
+		}
+		b.p.Tiers = append(b.p.Tiers, Tier{BurnTier: t, Factor: promql.Canonical(t.Factor(b.p.Period))})
+	}
+	if ev := b.p.EvaluationInterval; ev > 0 && 5*time.Minute < 4*b.p.ScrapeInterval {
+		b.errorf([]string{"target", "scrapeInterval"}, "scrape interval %s is too long for the 5m base rate window (needs 4 scrapes)", model.Duration(b.p.ScrapeInterval))
+	}
+}
+
+func (b *builder) models() {
+	for _, name := range sortedKeys(b.s.Models) {
+		sm := b.s.Models[name]
+		cat, err := library.Lookup(sm.Engine, sm.EngineVersion)
+		if err != nil {
+			b.errorf([]string{"models", name, "engineVersion"}, "%v", err)
+			continue
+		}
+		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU]}
+		for _, k := range sortedKeys(sm.Selector) {
+			m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))
+		}
+		m.Matchers = append(m.Matchers, m.TargetMatchers...)
+		if l, ok := cat.ModelLabel(); ok {
+			if _, clash := sm.Selector[l]; !clash {
+				m.Matchers = append(m.Matchers, promql.Eq(l, sm.ServedName))
+			}
+		}
+		if cat.HasDataParallelLabel() {
+			m.DropLabels = []string{cat.Info.DataParallelLabel}
+		}
+		m.ReplicaHourlyCost = promql.Canonical(float64(sm.GPUsPerReplica) * m.GPU.HourlyCost)
+		b.p.Models = append(b.p.Models, m)
+	}
+}
+
+func (b *builder) model(name string) *Model {
+	for _, m := range b.p.Models {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+func (b *builder) tenant(name string) *Tenant {
+	for _, t := range b.p.Tenants {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func (b *builder) tenantsAndWorkloads() {
+	for _, name := range sortedKeys(b.s.Tenants) {
+		b.p.Tenants = append(b.p.Tenants, &Tenant{Name: name, HighValue: b.s.Tenants[name].HighValue})
+	}
+	for _, name := range sortedKeys(b.s.Workloads) {
+		sw := b.s.Workloads[name]
+		w := &Workload{Name: name, Class: sw.Class}
+		for _, m := range sw.Models {
+			if pm := b.model(m); pm != nil {
+				w.Models = append(w.Models, pm)
+			}
+		}
+		for _, t := range sw.Tenants {
+			if pt := b.tenant(t); pt != nil {
+				w.Tenants = append(w.Tenants, pt)
+			}
+		}
+		b.p.Workloads = append(b.p.Workloads, w)
+	}
+}
+
+func (b *builder) tracing() {
+	t := b.s.Tracing
+	if t == nil {
+		return
+	}
+	sm, err := library.SpanMetricsFor(t.CollectorVersion, t.Unit)
+	if err != nil {
+		b.errorf([]string{"tracing", "collectorVersion"}, "%v", err)
+		return
+	}
+	b.p.Tracing = &Tracing{
+		Spec:          t,
+		SpanMetrics:   sm,
+		TenantLabel:   library.PromLabelName(t.TenantAttribute),
+		ModelLabel:    library.PromLabelName(t.ModelAttribute),
+		SlowThreshold: t.Sampling.SlowThreshold,
+	}
+}
+
+// gatewayBuckets makes the spanmetrics boundaries contain every gateway
+// SLO threshold, so the le the rules select always exists.
+func (b *builder) gatewayBuckets() {
+	tr := b.p.Tracing
+	if tr == nil {
+		return
+	}
+	set := map[time.Duration]bool{}
+	for _, d := range tr.SpanMetrics.DefaultBuckets {
+		set[d] = true
+	}
+	for _, s := range b.p.SLOs {
+		if s.Source == schema.SourceGateway && s.Kind.IsLatency() {
+			set[s.Threshold] = true
+			if s.Threshold < tr.SlowThreshold {
+				tr.SlowThreshold = s.Threshold
+			}
+		}
+	}
+	for d := range set {
+		tr.Buckets = append(tr.Buckets, d)
+	}
+	sort.Slice(tr.Buckets, func(i, j int) bool { return tr.Buckets[i] < tr.Buckets[j] })
+}
+
+// tierWarnings flags tiers that can never fire, or fire late, for an
+// objective: at objective O the highest burn rate is 1/(1-O), and even at a
+// 100 % error rate the long window needs factor × budget of its length to
+// cross the line. One warning per objective the user wrote (or per class
+// whose preset set it) lists every affected tier.
+func (b *builder) tierWarnings() {
+	done := map[string]bool{}
+	for _, s := range b.p.SLOs {
+		path := []string{"workloads", s.Workload.Name, "slos", string(s.Kind), "objective"}
+		if !s.Declared {
+			path = []string{"workloads", s.Workload.Name, "class"}
+		}
+		k := strings.Join(path, "\x00") + promql.FormatNumber(s.Objective)
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		var never, slow []string
+		for _, t := range b.p.Tiers {
+			need := t.Factor * s.Budget
+			if need >= 1 {
+				never = append(never, fmt.Sprintf("%s (%s×)", t.Name, promql.FormatNumber(t.Factor)))
+				continue
+			}
+			detect := time.Duration(need*float64(t.Long)) + t.For
+			if float64(detect) > 0.5*float64(t.Long) {
+				slow = append(slow, fmt.Sprintf("%s after %s", t.Name, roundDur(detect)))
+			}
+		}
+		var parts []string
+		if len(never) > 0 {
+			parts = append(parts, fmt.Sprintf("%s can never fire (the highest possible burn rate is %s×)", strings.Join(never, ", "), promql.FormatNumber(1/s.Budget)))
+		}
+		if len(slow) > 0 {
+			parts = append(parts, "at a 100% error rate "+strings.Join(slow, ", ")+", more than half its long window")
+		}
+		if len(parts) > 0 {
+			b.warnf(path, "objective %s%%: %s; a stricter objective detects sooner (see README: choosing objectives)", promql.FormatNumber(s.Objective), strings.Join(parts, "; "))
+		}
+	}
+}
+
+func roundDur(d time.Duration) string { return model.Duration(d.Round(time.Second)).String() }
+
+// budgetOf returns 1 - objective/100 without float noise.
+func budgetOf(objective float64) float64 {
+	return promql.Canonical((100 - objective) / 100)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func fmtSeconds(d time.Duration) string { return model.Duration(d).String() }
+
+func nearestText(buckets []float64, v float64) string {
+	below, above := library.NearestBuckets(buckets, v)
+	var parts []string
+	if !math.IsNaN(below) {
+		parts = append(parts, fmtSecondsF(below))
+	}
+	if !math.IsNaN(above) {
+		parts = append(parts, fmtSecondsF(above))
+	}
+	return strings.Join(parts, " and ")
+}
+
+func fmtSecondsF(s float64) string {
+	d := time.Duration(math.Round(s * float64(time.Second)))
+	if float64(d)/float64(time.Second) == s || math.Abs(float64(d)/float64(time.Second)-s) < 1e-12 {
+		return model.Duration(d).String()
+	}
+	return fmt.Sprintf("%gs", s)
+}
+
+var _ = labels.MatchEqual

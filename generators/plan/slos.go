@@ -1,0 +1,277 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/inferobs/inferobs/generators/promql"
+	"github.com/inferobs/inferobs/library"
+	"github.com/inferobs/inferobs/schema"
+)
+
+// slos expands each workload's SLOs (declared, else from the class preset)
+// into one instance per model, or per model and tenant at the gateway.
+func (b *builder) slos() {
+	for _, w := range b.p.Workloads {
+		sw := b.s.Workloads[w.Name]
+		preset, _ := library.PresetFor(w.Class)
+		for _, kind := range library.SLOKinds() {
+			spec, declared := sw.SLOs[kind]
+			if !declared {
+				ps, ok := presetSLO(preset, kind)
+				if !ok {
+					continue
+				}
+				spec = schema.SLOSpec{Kind: kind, Threshold: ps.Threshold, MaxQueue: ps.MaxQueue, Objective: ps.Objective, Source: schema.SourceEngine}
+			}
+			b.sloFor(w, spec)
+		}
+	}
+	sortSLOs(b.p.SLOs)
+}
+
+func presetSLO(p library.Preset, k library.SLOKind) (library.PresetSLO, bool) {
+	for _, s := range p.SLOs {
+		if s.Kind == k {
+			return s, true
+		}
+	}
+	return library.PresetSLO{}, false
+}
+
+func (b *builder) sloFor(w *Workload, spec schema.SLOSpec) {
+	path := []string{"workloads", w.Name, "slos", string(spec.Kind)}
+	if !spec.Declared {
+		path = []string{"workloads", w.Name, "class"}
+	}
+	base := SLO{
+		ID:        w.Name + "-" + string(spec.Kind),
+		Kind:      spec.Kind,
+		Workload:  w,
+		Source:    spec.Source,
+		Objective: spec.Objective,
+		Target:    promql.Canonical(spec.Objective / 100),
+		Budget:    budgetOf(spec.Objective),
+		Threshold: spec.Threshold,
+		MaxQueue:  spec.MaxQueue,
+		Declared:  spec.Declared,
+	}
+	if spec.Source == schema.SourceEngine {
+		if len(spec.Tenants) > 0 {
+			b.errorf(append(path, "tenants"), "engine metrics carry no tenant label, so a %s SLO scoped to tenants needs source: \"gateway\"", spec.Kind)
+			return
+		}
+		for _, m := range w.Models {
+			s := base
+			s.Model = m
+			if b.engineSLI(&s, path) {
+				b.p.SLOs = append(b.p.SLOs, &s)
+			}
+		}
+		return
+	}
+	// Gateway: per model and tenant, from spanmetrics.
+	if b.p.Tracing == nil {
+		b.errorf(append(path, "source"), "a gateway-sourced SLO reads spanmetrics: add a tracing block (collectorVersion, spans)")
+		return
+	}
+	tenants := w.Tenants
+	if len(spec.Tenants) > 0 {
+		tenants = nil
+		for i, t := range spec.Tenants {
+			pt := b.tenant(t)
+			if pt == nil || !containsTenant(w.Tenants, t) {
+				b.errorf(append(path, "tenants", fmt.Sprint(i)), "tenant %q is not a tenant of workload %q", t, w.Name)
+				continue
+			}
+			tenants = append(tenants, pt)
+		}
+	}
+	if len(tenants) == 0 {
+		b.errorf(path, "a gateway-sourced SLO is per tenant: list the workload's tenants")
+		return
+	}
+	for _, m := range w.Models {
+		for _, t := range tenants {
+			s := base
+			s.Model, s.Tenant = m, t
+			if b.gatewaySLI(&s, path) {
+				b.p.SLOs = append(b.p.SLOs, &s)
+			}
+		}
+	}
+}
+
+func containsTenant(ts []*Tenant, name string) bool {
+	for _, t := range ts {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// cannot reports an SLO the engine cannot measure: an error when the user
+// declared it, a warning (and the SLO is skipped) when a preset added it.
+func (b *builder) cannot(s *SLO, path []string, why string) bool {
+	if s.Declared {
+		b.errorf(path, "%s", why)
+	} else {
+		b.warnf(path, "skipped the %s preset's %s SLO for model %q: %s", s.Workload.Class, s.Kind, s.Model.Name, why)
+	}
+	return false
+}
+
+var engineLatencyRole = map[library.SLOKind]library.Role{
+	library.SLOTTFT: library.RoleTTFT,
+	library.SLOITL:  library.RoleITL,
+	library.SLOE2E:  library.RoleE2E,
+}
+
+func (b *builder) engineSLI(s *SLO, path []string) bool {
+	m, cat := s.Model, s.Model.Catalog
+	eng := fmt.Sprintf("%s %s", m.Engine(), cat.Version.Short())
+	sli := SLI{Type: SLIRatio, Drop: m.DropLabels, Unit: "seconds"}
+	switch s.Kind {
+	case library.SLOTTFT, library.SLOITL, library.SLOE2E:
+		fam, ok := cat.ByRole(engineLatencyRole[s.Kind])
+		if !ok {
+			if s.Kind == library.SLOITL {
+				return b.cannot(s, path, fmt.Sprintf("%s exposes no per-token ITL histogram (a per-request mean time per token is not the same SLI), and spans cannot measure it either", eng))
+			}
+			return b.cannot(s, path, fmt.Sprintf("%s exposes no %s histogram; measure it at the gateway instead (source: \"gateway\" with tracing.spans.%s)", eng, strings.ToUpper(string(s.Kind)), s.Kind))
+		}
+		bound := s.Threshold.Seconds()
+		if !library.HasBucket(fam.Buckets, bound) {
+			if s.Declared {
+				b.errorf(append(path, "threshold"), "threshold %s is not a bucket boundary of %s in %s; the nearest boundaries are %s", fmtSeconds(s.Threshold), fam.Name, eng, nearestText(fam.Buckets, bound))
+				return false
+			}
+			below, _ := library.NearestBuckets(fam.Buckets, bound)
+			if math.IsNaN(below) {
+				return b.cannot(s, path, fmt.Sprintf("the preset threshold %s is below every bucket of %s", fmtSeconds(s.Threshold), fam.Name))
+			}
+			snapped := time.Duration(math.Round(below * float64(time.Second)))
+			b.warnf(path, "the %s preset's %s threshold %s is not a bucket boundary of %s in %s; using %s, the next lower boundary (stricter)", s.Workload.Class, s.Kind, fmtSeconds(s.Threshold), fam.Name, eng, fmtSeconds(snapped))
+			s.Threshold, bound = snapped, below
+		}
+		for _, bkt := range fam.Buckets {
+			if library.NearlyEqual(bkt, bound) {
+				bound = bkt // the exact float the engine prints
+			}
+		}
+		sli.Family = fam.Name
+		sli.LeTexts = cat.Info.LeStyle.LeTexts(bound, b.p.PrometheusMajor, true)
+		sli.Good = []Selector{{fam.Series("_bucket"), append(clone(m.Matchers), leMatcher(sli.LeTexts))}}
+		sli.Total = []Selector{{fam.Series("_count"), clone(m.Matchers)}}
+		sli.Describe = fmt.Sprintf("%s observations at or below %s", fam.Name, fmtSeconds(s.Threshold))
+	case library.SLOSuccess:
+		fam, ok := cat.ByRole(library.RoleRequestFinished)
+		if !ok {
+			return b.cannot(s, path, eng+" exposes no finished-request counter")
+		}
+		sli.Family = fam.Name
+		if failed, ok := cat.ByRole(library.RoleRequestFailed); ok {
+			// TGI: successes against successes plus failures.
+			sli.Good = []Selector{{fam.Name, clone(m.Matchers)}}
+			sli.Total = []Selector{{fam.Name, clone(m.Matchers)}, {failed.Name, clone(m.Matchers)}}
+			sli.Describe = fmt.Sprintf("%s against %s plus %s", fam.Name, fam.Name, failed.Name)
+		} else {
+			fails := cat.FailureReasons()
+			label := cat.Info.FinishReasonLabel
+			sli.Good = []Selector{{fam.Name, append(clone(m.Matchers), promql.NotRe(label, alternation(fails)))}}
+			sli.Total = []Selector{{fam.Name, clone(m.Matchers)}}
+			sli.Describe = fmt.Sprintf("finished requests whose %s is not %s", label, strings.Join(fails, " or "))
+		}
+	case library.SLOCompleteness:
+		fam, ok := cat.ByRole(library.RoleRequestFinished)
+		if !ok || cat.Info.FinishReasonLabel == "" {
+			return b.cannot(s, path, eng+" exposes no finish reason, so stream completeness cannot be measured; drop the completeness SLO for this model")
+		}
+		label := cat.Info.FinishReasonLabel
+		sli.Family = fam.Name
+		sli.Good = []Selector{{fam.Name, append(clone(m.Matchers), promql.Eq(label, cat.Info.CompleteReason))}}
+		sli.Total = []Selector{{fam.Name, clone(m.Matchers)}}
+		sli.Describe = fmt.Sprintf("finished requests with %s=%q", label, cat.Info.CompleteReason)
+	case library.SLOHeadroom:
+		fam, ok := cat.ByRole(library.RoleRequestsWaiting)
+		if !ok {
+			return b.cannot(s, path, eng+" exposes no queue-depth gauge")
+		}
+		sli.Type = SLIGaugeThreshold
+		sli.Family = fam.Name
+		sli.Gauge = Selector{fam.Name, clone(m.Matchers)}
+		sli.GaugeMax = float64(s.MaxQueue)
+		sli.Unit = "requests"
+		sli.Describe = fmt.Sprintf("evaluations where every replica's %s is at most %d", fam.Name, s.MaxQueue)
+	}
+	s.SLI = sli
+	return true
+}
+
+func (b *builder) gatewaySLI(s *SLO, path []string) bool {
+	tr := b.p.Tracing
+	sm := tr.SpanMetrics
+	matchers := []*labels.Matcher{promql.Eq(tr.TenantLabel, s.Tenant.Name), promql.Eq(tr.ModelLabel, s.Model.Spec.ServedName)}
+	sli := SLI{Type: SLIRatio, Unit: map[string]string{"ms": "milliseconds", "s": "seconds"}[sm.Unit]}
+	span := func(kind library.SLOKind) (string, bool) {
+		name, ok := tr.Spec.Spans[kind]
+		return name, ok
+	}
+	switch s.Kind {
+	case library.SLOTTFT, library.SLOE2E:
+		name, ok := span(s.Kind)
+		if !ok {
+			b.errorf(path, "a gateway %s SLO needs tracing.spans.%s: the span that measures it", s.Kind, s.Kind)
+			return false
+		}
+		bound := sm.Bound(s.Threshold)
+		sli.Family = sm.DurationFamily
+		sli.LeTexts = sm.LeStyle.LeTexts(bound, b.p.PrometheusMajor, true)
+		ms := append(clone(matchers), promql.Eq(sm.Labels.SpanName, name))
+		sli.Good = []Selector{{sm.DurationFamily + "_bucket", append(clone(ms), leMatcher(sli.LeTexts))}}
+		sli.Total = []Selector{{sm.DurationFamily + "_count", ms}}
+		sli.Describe = fmt.Sprintf("%q spans of tenant %q no longer than %s", name, s.Tenant.Name, fmtSeconds(s.Threshold))
+	case library.SLOSuccess:
+		name, ok := span(library.SLOE2E)
+		if !ok {
+			b.errorf(path, "a gateway success SLO counts the tracing.spans.e2e span: set it")
+			return false
+		}
+		ms := append(clone(matchers), promql.Eq(sm.Labels.SpanName, name))
+		sli.Family = sm.CallsSeries
+		sli.Good = []Selector{{sm.CallsSeries, append(clone(ms), promql.Neq(sm.Labels.StatusCode, sm.StatusError))}}
+		sli.Total = []Selector{{sm.CallsSeries, ms}}
+		sli.Describe = fmt.Sprintf("%q spans of tenant %q without an error status", name, s.Tenant.Name)
+	default:
+		b.errorf(append(path, "source"), "the gateway cannot measure %s: spanmetrics carry span durations and statuses only; use source: \"engine\"", s.Kind)
+		return false
+	}
+	s.SLI = sli
+	return true
+}
+
+// leMatcher matches every text the boundary may carry: one text is an
+// equality, several (Prometheus 3 normalising a scraped "1" to "1.0") a
+// regex alternation.
+func leMatcher(texts []string) *labels.Matcher {
+	if len(texts) == 1 {
+		return promql.Eq("le", texts[0])
+	}
+	return promql.Re("le", alternation(texts))
+}
+
+func alternation(vals []string) string {
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = regexp.QuoteMeta(v)
+	}
+	return strings.Join(q, "|")
+}
+
+func clone(ms []*labels.Matcher) []*labels.Matcher { return append([]*labels.Matcher(nil), ms...) }

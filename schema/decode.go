@@ -1,0 +1,356 @@
+package schema
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"github.com/prometheus/common/model"
+
+	"github.com/inferobs/inferobs/library"
+	"github.com/inferobs/inferobs/schema/diag"
+)
+
+// positions finds where the user wrote a field.
+type positions struct {
+	user      cue.Value
+	firstFile string // where diagnostics about the root point
+}
+
+func (p positions) lookup(path []string) diag.Pos {
+	if !p.user.Exists() {
+		return diag.Pos{}
+	}
+	for n := len(path); n >= 0; n-- {
+		v := p.user.LookupPath(cuePath(path[:n]))
+		if !v.Exists() {
+			continue
+		}
+		// Point at the value the user wrote, not at its label.
+		if f, ok := v.Source().(*ast.Field); ok && f.Value != nil && f.Value.Pos().IsValid() {
+			return toPos(f.Value.Pos())
+		}
+		if pos := v.Pos(); pos.IsValid() {
+			return toPos(pos)
+		}
+	}
+	if p.firstFile != "" {
+		return diag.Pos{File: p.firstFile, Line: 1, Col: 1}
+	}
+	return diag.Pos{}
+}
+
+// decoder reads the unified value field by field. It never fails: a value
+// CUE already reported as wrong reads as the zero value, so one run finds
+// every problem.
+type decoder struct {
+	v   cue.Value
+	pos positions
+	ds  diag.List
+}
+
+func (d *decoder) at(path ...string) cue.Value { return d.v.LookupPath(cuePath(path)) }
+
+func (d *decoder) errorf(path []string, format string, args ...any) {
+	d.ds = append(d.ds, diag.Errorf(d.pos.lookup(path), formatPath(path), format, args...))
+}
+
+func (d *decoder) warnf(path []string, format string, args ...any) {
+	d.ds = append(d.ds, diag.Warnf(d.pos.lookup(path), formatPath(path), format, args...))
+}
+
+func (d *decoder) str(path ...string) string {
+	s, _ := d.at(path...).String()
+	return s
+}
+
+func (d *decoder) has(path ...string) bool {
+	v := d.at(path...)
+	return v.Exists() && v.IsConcrete()
+}
+
+func (d *decoder) num(path ...string) float64 {
+	f, _ := d.at(path...).Float64()
+	return f
+}
+
+func (d *decoder) integer(path ...string) int {
+	i, _ := d.at(path...).Int64()
+	return int(i)
+}
+
+func (d *decoder) boolean(path ...string) bool {
+	b, _ := d.at(path...).Bool()
+	return b
+}
+
+func (d *decoder) strList(path ...string) []string {
+	var out []string
+	it, err := d.at(path...).List()
+	if err != nil {
+		return nil
+	}
+	for it.Next() {
+		s, _ := it.Value().String()
+		out = append(out, s)
+	}
+	return out
+}
+
+// keys lists the regular fields of the struct at path, sorted.
+func (d *decoder) keys(path ...string) []string {
+	it, err := d.at(path...).Fields()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for it.Next() {
+		out = append(out, it.Selector().Unquoted())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *decoder) strMap(path ...string) map[string]string {
+	out := map[string]string{}
+	for _, k := range d.keys(path...) {
+		out[k] = d.str(append(append([]string{}, path...), k)...)
+	}
+	return out
+}
+
+// duration parses a Prometheus duration ("30s", "5m", "30d", "1h30m").
+func (d *decoder) duration(path ...string) time.Duration {
+	s := d.str(path...)
+	if s == "" {
+		return 0
+	}
+	md, err := model.ParseDuration(s)
+	if err != nil {
+		// Fractions ("2.5s") are not Prometheus durations but read naturally.
+		if gd, gerr := time.ParseDuration(s); gerr == nil {
+			md, err = model.Duration(gd), nil
+		}
+	}
+	if err != nil || md <= 0 {
+		d.errorf(path, "malformed duration %q: want a positive Prometheus duration such as \"500ms\", \"30s\", \"5m\", \"1h\" or \"30d\"", s)
+		return 0
+	}
+	return time.Duration(md)
+}
+
+func (d *decoder) objective(path ...string) float64 {
+	o := d.num(path...)
+	if !d.has(path...) {
+		return o
+	}
+	if o <= 0 || o >= 100 || math.IsNaN(o) {
+		d.errorf(path, "objective %s is outside (0, 100): write the percentage of good events, e.g. 99.5", trimFloat(o))
+	}
+	return o
+}
+
+func (d *decoder) positive(path []string, what string) int {
+	n := d.integer(path...)
+	if d.has(path...) && n < 1 {
+		d.errorf(path, "%s must be at least 1, got %d", what, n)
+	}
+	return n
+}
+
+func trimFloat(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%g", f), ".0") }
+
+func decode(v cue.Value, pos positions) (*Spec, diag.List) {
+	d := &decoder{v: v, pos: pos}
+	s := &Spec{pos: pos}
+	s.Environment = d.str("environment")
+	if s.Environment == "" && d.has("environment") {
+		d.errorf([]string{"environment"}, "environment must not be empty")
+	}
+
+	switch p := d.str("target", "prometheus"); p {
+	case "2", "3":
+		s.Target.PrometheusMajor = int(p[0] - '0')
+	default:
+		d.errorf([]string{"target", "prometheus"}, "unknown Prometheus version %q: want \"2\" or \"3\"", p)
+	}
+	s.Target.ScrapeInterval = d.duration("target", "scrapeInterval")
+	s.Target.EvaluationInterval = d.duration("target", "evaluationInterval")
+	if ev := s.Target.EvaluationInterval; ev > 5*time.Minute {
+		d.errorf([]string{"target", "evaluationInterval"}, "evaluation interval %s is over 5m: Prometheus would see recorded series go stale between evaluations", model.Duration(ev))
+	}
+
+	s.SLO.Period = d.duration("slo", "period")
+	s.SLO.Windows = d.str("slo", "windows")
+	if _, ok := library.WindowSet(s.SLO.Windows); !ok {
+		d.errorf([]string{"slo", "windows"}, "unknown window table %q: want one of %s", s.SLO.Windows, strings.Join(library.WindowSetNames(), ", "))
+	}
+	s.SLO.MinEvents = d.integer("slo", "minEvents")
+	s.SLO.RunbookBaseURL = strings.TrimSuffix(d.str("slo", "runbookBaseURL"), "/")
+	s.Currency = d.str("currency")
+	if len(s.Currency) != 3 || strings.ToUpper(s.Currency) != s.Currency {
+		d.errorf([]string{"currency"}, "currency %q is not an ISO 4217 code such as \"EUR\" or \"USD\"", s.Currency)
+	}
+
+	s.GPUs = map[string]GPU{}
+	for _, name := range d.keys("gpus") {
+		p := []string{"gpus", name, "hourlyCost"}
+		g := GPU{Name: name, HourlyCost: d.num(p...)}
+		if g.HourlyCost < 0 {
+			d.errorf(p, "hourly cost must not be negative")
+		}
+		s.GPUs[name] = g
+	}
+	s.Tenants = map[string]Tenant{}
+	for _, name := range d.keys("tenants") {
+		s.Tenants[name] = Tenant{Name: name, HighValue: d.boolean("tenants", name, "highValue")}
+	}
+	s.Models = map[string]Model{}
+	for _, name := range d.keys("models") {
+		s.Models[name] = d.model(name)
+	}
+	s.Workloads = map[string]Workload{}
+	for _, name := range d.keys("workloads") {
+		s.Workloads[name] = d.workload(name)
+	}
+
+	s.Cardinality = Cardinality{
+		Budget:            d.positive([]string{"cardinality", "budget"}, "the cardinality budget"),
+		ForbiddenLabels:   d.strList("cardinality", "forbiddenLabels"),
+		StreamAggregation: d.boolean("cardinality", "streamAggregation"),
+	}
+	if d.has("tracing") {
+		s.Tracing = d.tracing()
+	}
+	if d.has("specDecode", "breakEvenAcceptance") {
+		p := []string{"specDecode", "breakEvenAcceptance"}
+		a := d.num(p...)
+		if a <= 0 || a >= 1 {
+			d.errorf(p, "break-even acceptance %s must be a rate between 0 and 1", trimFloat(a))
+		}
+		s.SpecDecode = &SpecDecode{BreakEvenAcceptance: a}
+	}
+	return s, d.ds
+}
+
+func (d *decoder) model(name string) Model {
+	p := func(f ...string) []string { return append([]string{"models", name}, f...) }
+	m := Model{
+		Name:           name,
+		Engine:         library.Engine(d.str(p("engine")...)),
+		ServedName:     d.str(p("servedName")...),
+		Selector:       d.strMap(p("selector")...),
+		GPU:            d.str(p("gpu")...),
+		GPUsPerReplica: d.positive(p("gpusPerReplica"), "gpusPerReplica"),
+		Replicas:       d.positive(p("replicas"), "replicas"),
+		DataParallel:   d.positive(p("dataParallel"), "dataParallel"),
+		MaxModelLen:    d.integer(p("maxModelLen")...),
+		PodLabels:      d.strMap(p("podLabels")...),
+		ModelPaths:     d.strList(p("modelPaths")...),
+	}
+	if m.ServedName == "" {
+		m.ServedName = name
+	}
+	if d.has(p("pricing")...) {
+		m.Pricing = &Pricing{
+			PromptPerMillion:     d.num(p("pricing", "promptPerMillion")...),
+			GenerationPerMillion: d.num(p("pricing", "generationPerMillion")...),
+		}
+	}
+	info, ok := library.Info(m.Engine)
+	if !ok {
+		if d.has(p("engine")...) {
+			d.errorf(p("engine"), "unknown engine %q: want \"vllm\" or \"tgi\"", m.Engine)
+		}
+		return m
+	}
+	raw := d.str(p("engineVersion")...)
+	v, err := library.ParseVersion(raw)
+	switch {
+	case !d.has(p("engineVersion")...):
+	case err != nil:
+		d.errorf(p("engineVersion"), "%v", err)
+	case !info.Known.Contains(v):
+		d.errorf(p("engineVersion"), "unknown %s version %s: inferobs knows %s %s to %s", m.Engine, raw, m.Engine, info.Releases[0].Short(), info.LatestRelease().Short())
+	}
+	m.EngineVersion = v
+	return m
+}
+
+func (d *decoder) workload(name string) Workload {
+	p := func(f ...string) []string { return append([]string{"workloads", name}, f...) }
+	w := Workload{
+		Name:    name,
+		Class:   d.str(p("class")...),
+		Models:  d.strList(p("models")...),
+		Tenants: d.strList(p("tenants")...),
+		SLOs:    map[library.SLOKind]SLOSpec{},
+	}
+	if _, ok := library.PresetFor(w.Class); !ok && d.has(p("class")...) {
+		d.errorf(p("class"), "unknown workload class %q: want one of %s", w.Class, strings.Join(library.PresetClasses(), ", "))
+	}
+	for _, kind := range library.SLOKinds() {
+		sp := p("slos", string(kind))
+		if !d.has(sp...) {
+			continue
+		}
+		slo := SLOSpec{Kind: kind, Objective: d.objective(append(sp, "objective")...), Source: SourceEngine, Declared: true}
+		slo.Tenants = d.strList(append(sp, "tenants")...)
+		if kind.IsLatency() {
+			slo.Threshold = d.duration(append(sp, "threshold")...)
+		}
+		if kind == library.SLOHeadroom {
+			slo.MaxQueue = d.integer(append(sp, "maxQueue")...)
+			if slo.MaxQueue < 0 {
+				d.errorf(append(sp, "maxQueue"), "maxQueue must not be negative")
+			}
+		}
+		if d.has(append(sp, "source")...) {
+			switch src := Source(d.str(append(sp, "source")...)); src {
+			case SourceEngine, SourceGateway:
+				slo.Source = src
+			default:
+				d.errorf(append(sp, "source"), "unknown SLI source %q: want \"engine\" or \"gateway\"", src)
+			}
+		}
+		w.SLOs[kind] = slo
+	}
+	return w
+}
+
+func (d *decoder) tracing() *Tracing {
+	t := &Tracing{
+		TenantAttribute: d.str("tracing", "tenantAttribute"),
+		ModelAttribute:  d.str("tracing", "modelAttribute"),
+		Spans:           map[library.SLOKind]string{},
+		Dimensions:      d.strList("tracing", "dimensions"),
+		Unit:            d.str("tracing", "unit"),
+		Sampling: Sampling{
+			BaselinePercent: d.num("tracing", "sampling", "baselinePercent"),
+			SlowThreshold:   d.duration("tracing", "sampling", "slowThreshold"),
+			DecisionWait:    d.duration("tracing", "sampling", "decisionWait"),
+		},
+	}
+	raw := d.str("tracing", "collectorVersion")
+	v, err := library.ParseVersion(raw)
+	if err != nil && d.has("tracing", "collectorVersion") {
+		d.errorf([]string{"tracing", "collectorVersion"}, "%v", err)
+	}
+	t.CollectorVersion = v
+	for _, k := range []library.SLOKind{library.SLOTTFT, library.SLOE2E} {
+		if s := d.str("tracing", "spans", string(k)); s != "" {
+			t.Spans[k] = s
+		}
+	}
+	if t.Unit != "ms" && t.Unit != "s" {
+		d.errorf([]string{"tracing", "unit"}, "unknown spanmetrics unit %q: want \"ms\" or \"s\"", t.Unit)
+	}
+	if b := t.Sampling.BaselinePercent; b < 0 || b > 100 {
+		d.errorf([]string{"tracing", "sampling", "baselinePercent"}, "baseline sampling %s%% is outside [0, 100]", trimFloat(b))
+	}
+	return t
+}

@@ -1,0 +1,142 @@
+package schema
+
+import (
+	"time"
+
+	"github.com/inferobs/inferobs/library"
+	"github.com/inferobs/inferobs/schema/diag"
+)
+
+// Spec is a loaded, validated spec. Maps are keyed by the names users gave;
+// Names* return them sorted, so everything downstream iterates in a stable order.
+type Spec struct {
+	Environment string
+	Target      Target
+	SLO         SLOSettings
+	Currency    string
+	GPUs        map[string]GPU
+	Models      map[string]Model
+	Tenants     map[string]Tenant
+	Workloads   map[string]Workload
+	Cardinality Cardinality
+	Tracing     *Tracing
+	SpecDecode  *SpecDecode
+
+	pos positions
+}
+
+// Target describes the Prometheus the outputs are for.
+type Target struct {
+	PrometheusMajor    int
+	ScrapeInterval     time.Duration
+	EvaluationInterval time.Duration
+}
+
+// SLOSettings are the spec-wide SLO parameters.
+type SLOSettings struct {
+	Period         time.Duration
+	Windows        string
+	MinEvents      int
+	RunbookBaseURL string
+}
+
+// GPU is a GPU type and its price.
+type GPU struct {
+	Name       string
+	HourlyCost float64
+}
+
+// Model is one served model.
+type Model struct {
+	Name           string
+	Engine         library.Engine
+	EngineVersion  library.Version
+	ServedName     string
+	Selector       map[string]string
+	GPU            string
+	GPUsPerReplica int
+	Replicas       int
+	DataParallel   int
+	MaxModelLen    int
+	Pricing        *Pricing
+	PodLabels      map[string]string
+	ModelPaths     []string
+}
+
+// Pricing is what a model's tokens are sold for, per million.
+type Pricing struct {
+	PromptPerMillion     float64
+	GenerationPerMillion float64
+}
+
+// Tenant is a customer of the platform.
+type Tenant struct {
+	Name      string
+	HighValue bool
+}
+
+// Workload is a class of traffic served by some models for some tenants.
+type Workload struct {
+	Name    string
+	Class   string
+	Models  []string
+	Tenants []string
+	SLOs    map[library.SLOKind]SLOSpec // only those the user wrote
+}
+
+// Source says where an SLI is measured.
+type Source string
+
+// SLI sources.
+const (
+	SourceEngine  Source = "engine"  // the engine's own /metrics, per model
+	SourceGateway Source = "gateway" // spanmetrics of the gateway's spans, per tenant
+)
+
+// SLOSpec is an SLO as the user wrote it.
+type SLOSpec struct {
+	Kind      library.SLOKind
+	Threshold time.Duration // latency kinds
+	MaxQueue  int           // headroom
+	Objective float64       // percent
+	Source    Source
+	Tenants   []string // scope to these tenants (gateway only); empty: the workload's
+	Declared  bool     // written by the user, not filled from the class preset
+}
+
+// Cardinality holds the series budget and label bans.
+type Cardinality struct {
+	Budget            int
+	ForbiddenLabels   []string
+	StreamAggregation bool
+}
+
+// Tracing configures the gateway spans and the collector.
+type Tracing struct {
+	CollectorVersion library.Version
+	TenantAttribute  string
+	ModelAttribute   string
+	Spans            map[library.SLOKind]string // ttft, e2e
+	Dimensions       []string
+	Sampling         Sampling
+	Unit             string
+}
+
+// Sampling configures tail sampling.
+type Sampling struct {
+	BaselinePercent float64
+	SlowThreshold   time.Duration
+	DecisionWait    time.Duration
+}
+
+// SpecDecode holds speculative-decoding settings.
+type SpecDecode struct {
+	BreakEvenAcceptance float64
+}
+
+// Pos returns the position of the field at path (e.g. "models", name,
+// "engine") in the user's files, or of its nearest ancestor the user wrote.
+func (s *Spec) Pos(path ...string) diag.Pos { return s.pos.lookup(path) }
+
+// Path formats a field path the way diagnostics print it.
+func Path(path ...string) string { return formatPath(path) }
