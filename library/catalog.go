@@ -124,6 +124,8 @@ type EngineInfo struct {
 	FailureReasons []string
 	// CompleteReason is the finish-reason value of a stream that ended normally.
 	CompleteReason string
+	// TruncatedReason is the finish-reason value of a stream cut at max_tokens.
+	TruncatedReason string
 	// DefaultPort is where /metrics is served.
 	DefaultPort int
 	MetricsPath string

@@ -59,8 +59,9 @@ var vllmInfo = &EngineInfo{
 		{"error", since(v0_13_0)},      // #26813 (2025-12-10)
 		{"repetition", since(v0_17_0)}, // #35451 (2026-03-02)
 	},
-	FailureReasons: []string{"abort", "error"},
-	CompleteReason: "stop",
+	FailureReasons:  []string{"abort", "error"},
+	CompleteReason:  "stop",
+	TruncatedReason: "length",
 
 	Metrics: []Metric{
 		// Scheduler state.

@@ -1,0 +1,298 @@
+package lint
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/inferobs/inferobs/library"
+)
+
+// engineInvalidName reports options Expr cannot use (it returns no error).
+const engineInvalidName = "engine/invalid"
+
+// source is one decoded file: the expressions to check and, for rule
+// files, its groups.
+type source struct {
+	name    string
+	rules   *ruleFile
+	entries []*entry
+}
+
+// errNotLintable marks files that are neither rules nor dashboards.
+var errNotLintable = errors.New("neither a rule file nor a dashboard")
+
+// decodeError is a YAML or JSON file that does not decode.
+type decodeError struct {
+	line int
+	err  error
+}
+
+func (e *decodeError) Error() string { return e.err.Error() }
+
+// Paths lints files and directories. Directories are walked for *.yaml,
+// *.yml and *.json files (hidden directories are skipped); walked files that
+// do not decode or are neither rules nor dashboards are skipped, while a
+// named file that does not decode is reported (file/syntax). Names recorded
+// by any rule file are not treated as engine metrics anywhere.
+func Paths(paths []string, opts Options) ([]Finding, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	type input struct {
+		name     string
+		explicit bool
+	}
+	var inputs []input
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			inputs = append(inputs, input{p, true})
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				inputs = append(inputs, input{path, false})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var (
+		out      []Finding
+		sources  []*source
+		recorded = map[string]bool{}
+	)
+	for _, in := range inputs {
+		data, err := os.ReadFile(in.name)
+		if err != nil {
+			return nil, err
+		}
+		src, err := decode(in.name, data)
+		var de *decodeError
+		switch {
+		case errors.As(err, &de) && in.explicit:
+			out = append(out, syntaxFinding(in.name, de))
+			continue
+		case err != nil:
+			continue
+		}
+		src.recordedNames(recorded)
+		sources = append(sources, src)
+	}
+	for _, src := range sources {
+		found, err := lintSource(src, opts, recorded)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
+	}
+	return sortFindings(out), nil
+}
+
+// File lints one file's content; name is used for messages and to tell
+// JSON from YAML. A file that is neither rules nor a dashboard yields no
+// findings; one that does not decode yields a file/syntax finding.
+func File(name string, data []byte, opts Options) ([]Finding, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	src, err := decode(name, data)
+	var de *decodeError
+	switch {
+	case errors.As(err, &de):
+		return []Finding{syntaxFinding(name, de)}, nil
+	case errors.Is(err, errNotLintable):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	recorded := map[string]bool{}
+	src.recordedNames(recorded)
+	found, err := lintSource(src, opts, recorded)
+	if err != nil {
+		return nil, err
+	}
+	return sortFindings(found), nil
+}
+
+// Expr lints a single PromQL expression (Grafana variables allowed), with
+// the checks that need no rule context. Lines and columns are positions
+// inside the expression (line 1, column 1 for the whole of it).
+func Expr(expr string, opts Options) []Finding {
+	if err := opts.validate(); err != nil {
+		return []Finding{{Check: engineInvalidName, Severity: SeverityError, Message: err.Error()}}
+	}
+	src := &source{entries: []*entry{{loc: queryLocator{query: expr}, kind: kindQuery, src: expr}}}
+	found, err := lintSource(src, opts, nil)
+	if err != nil {
+		return []Finding{{Check: engineInvalidName, Severity: SeverityError, Message: err.Error()}}
+	}
+	return sortFindings(found)
+}
+
+// decode classifies and decodes a file.
+func decode(name string, data []byte) (*source, error) {
+	src := &source{name: name}
+	isJSON := strings.EqualFold(filepath.Ext(name), ".json") ||
+		(filepath.Ext(name) == "" && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")))
+	if isJSON {
+		root, err := decodeJSON(data)
+		if err != nil {
+			return nil, &decodeError{line: jsonErrorLine(data, err), err: err}
+		}
+		if dash, ok := dashboardRoot(root); ok {
+			for _, q := range dashboardQueries(dash, newLineIndex(data)) {
+				src.entries = append(src.entries, &entry{
+					file: name, loc: fixedLocator{line: q.line}, panel: q.panel, refID: q.refID,
+					kind: kindQuery, src: q.expr,
+				})
+			}
+			return src, nil
+		}
+		kind, _ := root.getString("kind")
+		if _, ok := root.get("groups"); !ok && kind != "PrometheusRule" && kind != "List" {
+			return nil, errNotLintable
+		}
+	}
+	rf, ok, err := parseRuleFile(name, data)
+	if err != nil {
+		return nil, &decodeError{line: yamlErrorLine(err), err: err}
+	}
+	if !ok {
+		return nil, errNotLintable
+	}
+	src.rules = rf
+	for _, g := range rf.groups {
+		for _, r := range g.rules {
+			src.entries = append(src.entries, r.entry)
+		}
+	}
+	return src, nil
+}
+
+// recordedNames adds the names the file's recording rules write.
+func (s *source) recordedNames(into map[string]bool) {
+	if s.rules == nil {
+		return
+	}
+	for _, g := range s.rules.groups {
+		for _, r := range g.rules {
+			if r.record != "" {
+				into[r.record] = true
+			}
+		}
+	}
+}
+
+// lintSource parses every expression, picks the engine catalogs and runs
+// the checks.
+func lintSource(src *source, opts Options, recorded map[string]bool) ([]Finding, error) {
+	var used []library.Engine
+	firstUse := map[library.Engine]*entry{}
+	for _, e := range src.entries {
+		parseEntry(e)
+		for _, s := range e.sels {
+			if strings.Contains(s.name, varMark) || recorded[s.name] {
+				continue
+			}
+			if eng, ok := engineOf(s.name); ok && firstUse[eng] == nil {
+				firstUse[eng] = e
+				used = append(used, eng)
+			}
+		}
+	}
+	cats, err := resolveCatalogs(opts, used, recorded)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, eng := range used {
+		if !cats.assumed[eng] {
+			continue
+		}
+		cat := cats.byEngine[eng]
+		f := firstUse[eng].findingAt(nil, engineAssumedName, SeverityInfo,
+			"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)",
+			displayName(eng), displayName(eng), engineLabel(cat), eng)
+		f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
+		out = append(out, f)
+	}
+	forbidden := opts.forbidden()
+	for _, e := range src.entries {
+		e.cats, e.forbidden = cats, forbidden
+		out = append(out, checkExpr(e)...)
+	}
+	if src.rules != nil {
+		for _, c := range fileChecks {
+			out = append(out, c.check(src.rules)...)
+		}
+	}
+	return out, nil
+}
+
+// parseEntry parses an entry's expression; dashboard queries and bare
+// expressions get their template variables replaced first.
+func parseEntry(e *entry) {
+	if e.kind != kindQuery {
+		e.query = e.src
+		e.parse()
+		return
+	}
+	variants := expandTemplates(e.src)
+	for _, q := range variants {
+		e.query, e.expr, e.err, e.sels = q, nil, nil, nil
+		e.parse()
+		if e.err == nil {
+			return
+		}
+	}
+	if len(variants) > 1 { // none parses: report the first variant's error
+		e.query, e.expr, e.err, e.sels = variants[0], nil, nil, nil
+		e.parse()
+	}
+}
+
+func syntaxFinding(name string, de *decodeError) Finding {
+	return Finding{File: name, Line: de.line, Check: fileSyntaxName, Severity: SeverityError,
+		Message: "file does not decode: " + de.err.Error()}
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+func jsonErrorLine(data []byte, err error) int {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return newLineIndex(data).line(se.Offset)
+	}
+	return 0
+}

@@ -1,0 +1,57 @@
+package lint
+
+// exprChecker inspects one expression in its context.
+type exprChecker interface {
+	name() string
+	check(e *entry) []Finding
+}
+
+// brokenChecker is implemented by checks that also run on expressions that
+// failed to parse; the others only see a parsed AST.
+type brokenChecker interface {
+	runsOnBroken()
+}
+
+// fileChecker inspects the rule groups of one file.
+type fileChecker interface {
+	name() string
+	check(f *ruleFile) []Finding
+}
+
+// exprChecks is every expression check, sorted by name.
+var exprChecks = []exprChecker{
+	alertsComparison{},
+	labelsForbidden{},
+	metricRemoved{},
+	metricUnknown{},
+	promqlCounterRate{},
+	promqlDPEngine{},
+	promqlLeBucket{},
+	promqlQuantileLe{},
+	promqlRateGauge{},
+	promqlSyntax{},
+}
+
+// fileChecks is every rule-file check, sorted by name.
+var fileChecks = []fileChecker{
+	rulesDuplicate{},
+	rulesGroupInterval{},
+}
+
+// Check names that are not a check of their own.
+const (
+	engineAssumedName = "engine/assumed" // which engine version was assumed
+	fileSyntaxName    = "file/syntax"    // a YAML or JSON file that does not decode
+)
+
+// checkExpr runs every expression check on e.
+func checkExpr(e *entry) []Finding {
+	var out []Finding
+	for _, c := range exprChecks {
+		if _, ok := c.(brokenChecker); e.expr == nil && !ok {
+			continue
+		}
+		out = append(out, c.check(e)...)
+	}
+	return out
+}
