@@ -82,10 +82,13 @@ func RecTenantQuantile(family, span string, q float64) string {
 	return "tenant:" + SanitizeName(family) + "_" + SanitizeName(span) + ":" + QuantileName(q) + "_rate5m"
 }
 
-// QuantileName prints 0.95 as p95 and 0.999 as p999.
+// QuantileName prints 0.5 as p50, 0.95 as p95 and 0.999 as p999.
 func QuantileName(q float64) string {
-	s := strconv.FormatFloat(q, 'f', -1, 64)
-	return "p" + strings.TrimPrefix(s, "0.")
+	digits := strings.TrimPrefix(strconv.FormatFloat(q, 'f', -1, 64), "0.")
+	if len(digits) < 2 {
+		digits += "0"
+	}
+	return "p" + digits
 }
 
 // Quantiles are the latency quantiles inferobs records.

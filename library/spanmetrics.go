@@ -210,7 +210,7 @@ func SpanMetricsFor(collectorVersion Version, unit string) (SpanMetrics, error) 
 // (float milliseconds, or Duration.Seconds).
 func (s SpanMetrics) Bound(d time.Duration) float64 {
 	if s.Unit == "s" {
-		return d.Seconds()
+		return float64(d.Nanoseconds()) / float64(time.Second) // as the connector converts, not d.Seconds()
 	}
 	return float64(d) / float64(time.Millisecond)
 }

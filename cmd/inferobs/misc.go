@@ -5,8 +5,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inferobs/inferobs/generators/compiler"
 	"github.com/inferobs/inferobs/schema"
+	"github.com/inferobs/inferobs/schema/diag"
 )
+
+func loadSpec(paths []string) (*schema.Spec, diag.List) { return compiler.Load(paths...) }
 
 func (a *app) schemaCmd() *cobra.Command {
 	return &cobra.Command{

@@ -8,9 +8,15 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/inferobs/inferobs/generators/cardinality"
+	"github.com/inferobs/inferobs/generators/collector"
+	"github.com/inferobs/inferobs/generators/dashboards"
+	"github.com/inferobs/inferobs/generators/dcgm"
 	"github.com/inferobs/inferobs/generators/docs"
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/generators/rules"
+	"github.com/inferobs/inferobs/generators/security"
 	"github.com/inferobs/inferobs/schema"
 	"github.com/inferobs/inferobs/schema/diag"
 )
@@ -25,6 +31,12 @@ type Generator struct {
 func Generators() []Generator {
 	return []Generator{
 		{Name: "docs", Generate: docs.Generate},
+		{Name: "rules", Generate: rules.Generate},
+		{Name: "dashboards", Generate: dashboards.Generate},
+		{Name: "stream-aggregation", Generate: cardinality.StreamAggregation},
+		{Name: "collector", Generate: collector.Generate},
+		{Name: "dcgm", Generate: dcgm.Generate},
+		{Name: "security", Generate: security.Generate},
 	}
 }
 
@@ -33,6 +45,8 @@ type Result struct {
 	Spec      *schema.Spec
 	Plan      *plan.Plan
 	Artifacts []emit.Artifact // sorted by path
+	// Cardinality is the series estimate the budget was checked against.
+	Cardinality cardinality.Report
 	// Diagnostics holds the warnings (a failed compile returns its errors
 	// as a *diag.Errors).
 	Diagnostics diag.List
@@ -75,7 +89,14 @@ func CompileSpec(s *schema.Spec) (*Result, error) {
 	if p == nil {
 		return &Result{Spec: s, Diagnostics: ds.Warnings()}, ds.Err()
 	}
-	r := &Result{Spec: s, Plan: p, Diagnostics: ds.Warnings()}
+	// Refuse a spec whose series would blow the cardinality budget, or that
+	// puts a forbidden label anywhere, before anything is generated.
+	card, cds := cardinality.CheckPlan(p)
+	ds = append(ds, cds...)
+	if ds.HasErrors() {
+		return &Result{Spec: s, Plan: p, Cardinality: card, Diagnostics: ds.Warnings()}, ds.Err()
+	}
+	r := &Result{Spec: s, Plan: p, Cardinality: card, Diagnostics: ds.Warnings()}
 	for _, g := range Generators() {
 		arts, err := g.Generate(p)
 		if err != nil {

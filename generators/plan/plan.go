@@ -192,6 +192,37 @@ type SLI struct {
 	Unit string
 	// Describe says in words what a good event is.
 	Describe string
+	// Example describes concrete series that feed the SLI, for generated
+	// tests, the simulator and cardinality checks.
+	Example Example
+}
+
+// Shape says how an SLI's example series produce events.
+type Shape string
+
+// Example shapes.
+const (
+	// ShapeHistogram: Good is the bucket series at the threshold (cumulative
+	// good events), Total the _count series (all events).
+	ShapeHistogram Shape = "histogram"
+	// ShapePartition: Good and Bad are two counters whose sum is all events.
+	ShapePartition Shape = "partition"
+	// ShapeGauge: Good is the gauge; values at most the threshold are good.
+	ShapeGauge Shape = "gauge"
+)
+
+// Series is one concrete series: a name and its labels.
+type Series struct {
+	Name   string
+	Labels map[string]string
+}
+
+// Example holds the example series of an SLI.
+type Example struct {
+	Shape Shape
+	Good  Series
+	Bad   Series // partition only
+	Total Series // histogram only
 }
 
 // sortSLOs orders SLOs deterministically.

@@ -170,6 +170,9 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 		sli.Good = []Selector{{fam.Series("_bucket"), append(clone(m.Matchers), leMatcher(sli.LeTexts))}}
 		sli.Total = []Selector{{fam.Series("_count"), clone(m.Matchers)}}
 		sli.Describe = fmt.Sprintf("%s observations at or below %s", fam.Name, fmtSeconds(s.Threshold))
+		sli.Example = Example{Shape: ShapeHistogram,
+			Good:  series(fam.Series("_bucket"), m.Matchers, "le", sli.LeTexts[0]),
+			Total: series(fam.Series("_count"), m.Matchers)}
 	case library.SLOSuccess:
 		fam, ok := cat.ByRole(library.RoleRequestFinished)
 		if !ok {
@@ -181,12 +184,22 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 			sli.Good = []Selector{{fam.Name, clone(m.Matchers)}}
 			sli.Total = []Selector{{fam.Name, clone(m.Matchers)}, {failed.Name, clone(m.Matchers)}}
 			sli.Describe = fmt.Sprintf("%s against %s plus %s", fam.Name, fam.Name, failed.Name)
+			bad := series(failed.Name, m.Matchers)
+			for _, l := range failed.Labels {
+				if vals, ok := cat.LabelValues(failed, l, library.Deployment{}); ok && len(vals) > 0 {
+					bad.Labels[l] = vals[len(vals)-1]
+				}
+			}
+			sli.Example = Example{Shape: ShapePartition, Good: series(fam.Name, m.Matchers), Bad: bad}
 		} else {
 			fails := cat.FailureReasons()
 			label := cat.Info.FinishReasonLabel
 			sli.Good = []Selector{{fam.Name, append(clone(m.Matchers), promql.NotRe(label, alternation(fails)))}}
 			sli.Total = []Selector{{fam.Name, clone(m.Matchers)}}
 			sli.Describe = fmt.Sprintf("finished requests whose %s is not %s", label, strings.Join(fails, " or "))
+			sli.Example = Example{Shape: ShapePartition,
+				Good: series(fam.Name, m.Matchers, label, cat.Info.CompleteReason),
+				Bad:  series(fam.Name, m.Matchers, label, fails[0])}
 		}
 	case library.SLOCompleteness:
 		fam, ok := cat.ByRole(library.RoleRequestFinished)
@@ -198,6 +211,9 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 		sli.Good = []Selector{{fam.Name, append(clone(m.Matchers), promql.Eq(label, cat.Info.CompleteReason))}}
 		sli.Total = []Selector{{fam.Name, clone(m.Matchers)}}
 		sli.Describe = fmt.Sprintf("finished requests with %s=%q", label, cat.Info.CompleteReason)
+		sli.Example = Example{Shape: ShapePartition,
+			Good: series(fam.Name, m.Matchers, label, cat.Info.CompleteReason),
+			Bad:  series(fam.Name, m.Matchers, label, cat.Info.TruncatedReason)}
 	case library.SLOHeadroom:
 		fam, ok := cat.ByRole(library.RoleRequestsWaiting)
 		if !ok {
@@ -209,6 +225,7 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 		sli.GaugeMax = float64(s.MaxQueue)
 		sli.Unit = "requests"
 		sli.Describe = fmt.Sprintf("evaluations where every replica's %s is at most %d", fam.Name, s.MaxQueue)
+		sli.Example = Example{Shape: ShapeGauge, Good: series(fam.Name, m.Matchers)}
 	}
 	s.SLI = sli
 	return true
@@ -237,6 +254,9 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		sli.Good = []Selector{{sm.DurationFamily + "_bucket", append(clone(ms), leMatcher(sli.LeTexts))}}
 		sli.Total = []Selector{{sm.DurationFamily + "_count", ms}}
 		sli.Describe = fmt.Sprintf("%q spans of tenant %q no longer than %s", name, s.Tenant.Name, fmtSeconds(s.Threshold))
+		sli.Example = Example{Shape: ShapeHistogram,
+			Good:  series(sm.DurationFamily+"_bucket", ms, "le", sli.LeTexts[0]),
+			Total: series(sm.DurationFamily+"_count", ms)}
 	case library.SLOSuccess:
 		name, ok := span(library.SLOE2E)
 		if !ok {
@@ -248,6 +268,9 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		sli.Good = []Selector{{sm.CallsSeries, append(clone(ms), promql.Neq(sm.Labels.StatusCode, sm.StatusError))}}
 		sli.Total = []Selector{{sm.CallsSeries, ms}}
 		sli.Describe = fmt.Sprintf("%q spans of tenant %q without an error status", name, s.Tenant.Name)
+		sli.Example = Example{Shape: ShapePartition,
+			Good: series(sm.CallsSeries, ms, sm.Labels.StatusCode, library.StatusCodeOK),
+			Bad:  series(sm.CallsSeries, ms, sm.Labels.StatusCode, sm.StatusError)}
 	default:
 		b.errorf(append(path, "source"), "the gateway cannot measure %s: spanmetrics carry span durations and statuses only; use source: \"engine\"", s.Kind)
 		return false
@@ -275,3 +298,18 @@ func alternation(vals []string) string {
 }
 
 func clone(ms []*labels.Matcher) []*labels.Matcher { return append([]*labels.Matcher(nil), ms...) }
+
+// series builds an example series from the equality matchers of a selector
+// plus extra label pairs.
+func series(name string, ms []*labels.Matcher, extra ...string) Series {
+	l := map[string]string{}
+	for _, m := range ms {
+		if m.Type == labels.MatchEqual {
+			l[m.Name] = m.Value
+		}
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		l[extra[i]] = extra[i+1]
+	}
+	return Series{Name: name, Labels: l}
+}

@@ -231,6 +231,12 @@ func Gte(l, r Expr, m ...Matching) Expr { return binary(parser.GTE, l, r, false,
 // Lte is l <= r.
 func Lte(l, r Expr, m ...Matching) Expr { return binary(parser.LTE, l, r, false, first(m)) }
 
+// Equal is l == r.
+func Equal(l, r Expr, m ...Matching) Expr { return binary(parser.EQLC, l, r, false, first(m)) }
+
+// NotEqual is l != r.
+func NotEqual(l, r Expr, m ...Matching) Expr { return binary(parser.NEQ, l, r, false, first(m)) }
+
 // LteBool is l <= bool r.
 func LteBool(l, r Expr) Expr { return binary(parser.LTE, l, r, true, nil) }
 

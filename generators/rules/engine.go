@@ -1,0 +1,258 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/generators/promql"
+	"github.com/inferobs/inferobs/library"
+)
+
+const rateWindow = 5 * time.Minute
+
+// engineGroups records, per model, latency quantiles, token and request
+// rates, scheduler state and cache ratios (group inferobs:engine), the cost
+// series (inferobs:cost) and, with tracing, the per-tenant gateway series
+// (inferobs:tenant). All go to prometheus/recording.yaml.
+func engineGroups(p *plan.Plan) []Group {
+	eng := Group{File: "recording", Name: "inferobs:engine", Interval: p.EvaluationInterval}
+	cost := Group{File: "recording", Name: "inferobs:cost", Interval: p.EvaluationInterval}
+	for _, m := range p.Models {
+		eng.Rules = append(eng.Rules, modelRules(m)...)
+		cost.Rules = append(cost.Rules, costRules(p, m)...)
+	}
+	groups := []Group{eng, cost}
+	if p.Tracing != nil {
+		ten := Group{File: "recording", Name: "inferobs:tenant", Interval: p.EvaluationInterval}
+		for _, m := range p.Models {
+			ten.Rules = append(ten.Rules, tenantRules(p, m)...)
+		}
+		groups = append(groups, ten)
+	}
+	return groups
+}
+
+func modelLabels(m *plan.Model) map[string]string {
+	return map[string]string{library.LabelModel: m.Name}
+}
+
+func modelRule(record string, m *plan.Model, e promql.Expr) Rule {
+	return Rule{Record: record, Expr: e, Labels: modelLabels(m)}
+}
+
+// quantileRoles are the latency families whose quantiles are recorded.
+var quantileRoles = []library.Role{library.RoleTTFT, library.RoleITL, library.RoleE2E, library.RoleQueueTime}
+
+// rateSum is sum(rate(series{model}[5m])): the sum also removes the
+// data-parallel engine label.
+func rateSum(m *plan.Model, series string, extra ...*labels.Matcher) promql.Expr {
+	return promql.Sum(promql.Rate(m.Select(series, extra...), rateWindow))
+}
+
+func modelRules(m *plan.Model) []Rule {
+	var rs []Rule
+	for _, role := range quantileRoles {
+		fam, ok := m.Metric(role)
+		if !ok || fam.Type != library.Histogram {
+			continue
+		}
+		for _, q := range library.Quantiles() {
+			e := promql.Call("histogram_quantile", promql.Num(q), promql.Sum(promql.Rate(m.Select(fam.Series("_bucket")), rateWindow), "le"))
+			rs = append(rs, modelRule(library.RecQuantile(fam.Name, q), m, e))
+		}
+	}
+	for _, tt := range []struct {
+		kind string
+		role library.Role
+	}{{"prompt", library.RolePromptTokens}, {"generation", library.RoleGenerationTokens}} {
+		if series, _, ok := m.Catalog.TokenCounter(tt.role); ok {
+			rs = append(rs, modelRule(library.RecTokens(tt.kind), m, rateSum(m, series)))
+		}
+	}
+	if fam, ok := runningGauge(m); ok {
+		rs = append(rs, modelRule(library.RecRequestsRunning, m, promql.Sum(m.Select(fam.Name))))
+	}
+	if fam, ok := m.Metric(library.RoleRequestsWaiting); ok {
+		rs = append(rs, modelRule(library.RecRequestsWaiting, m, promql.Sum(m.Select(fam.Name))))
+	}
+	if fam, ok := m.Metric(library.RoleKVCacheUsage); ok {
+		// The fullest replica decides when the scheduler starts preempting.
+		rs = append(rs, modelRule(library.RecKVCacheUsage, m, promql.Max(m.Select(fam.Name))))
+	}
+	if fam, ok := m.Metric(library.RolePreemptions); ok {
+		rs = append(rs, modelRule(library.RecPreemptions, m, rateSum(m, fam.Name)))
+	}
+	if fam, ok := m.Metric(library.RoleRequestFinished); ok {
+		rs = append(rs, modelRule(library.RecRequests, m, rateSum(m, fam.Name)))
+	}
+	if hits, ok := m.Metric(library.RolePrefixCacheHits); ok {
+		if queries, ok := m.Metric(library.RolePrefixCacheQueries); ok {
+			rs = append(rs, modelRule(library.RecPrefixHitRatio, m, ratio(rateSum(m, hits.Name), rateSum(m, queries.Name))))
+		}
+	}
+	if acc, ok := m.Metric(library.RoleSpecAcceptedTokens); ok {
+		if draft, ok := m.Metric(library.RoleSpecDraftTokens); ok {
+			rs = append(rs, modelRule(library.RecSpecAcceptance, m, ratio(rateSum(m, acc.Name), rateSum(m, draft.Name))))
+		}
+	}
+	rs = append(rs, modelRule(library.RecTensorActive, m, promql.Avg(tensorActivePerModel(m, promql.Expr(dcgmSelector(library.GPUTensorActive))))))
+	return rs
+}
+
+// runningGauge is the requests-in-flight gauge: vLLM's running requests, or
+// TGI's current batch size.
+func runningGauge(m *plan.Model) (library.Metric, bool) {
+	if fam, ok := m.Metric(library.RoleRequestsRunning); ok {
+		return fam, true
+	}
+	return m.Metric(library.RoleBatchSize)
+}
+
+// ratio is num / den with 0/0 giving no sample.
+func ratio(num, den promql.Expr) promql.Expr {
+	return promql.Div(num, promql.Paren(promql.Gt(den, promql.Num(0))))
+}
+
+func dcgmSelector(role library.GPURole) *parser.VectorSelector {
+	f, ok := library.DCGMByRole(role)
+	if !ok {
+		panic("rules: no DCGM field for role " + string(role))
+	}
+	return promql.Sel(f.Name)
+}
+
+// podLabels normalises DCGM's workload labels: behind a ServiceMonitor that
+// does not honour labels they arrive as exported_pod and exported_namespace.
+func podLabels(e promql.Expr) promql.Expr {
+	pod, ns, _ := library.DCGMWorkloadLabels(true)
+	xpod, xns, _ := library.DCGMWorkloadLabels(false)
+	e = promql.Call("label_replace", e, promql.Str(pod), promql.Str("$1"), promql.Str(xpod), promql.Str("(.+)"))
+	return promql.Call("label_replace", e, promql.Str(ns), promql.Str("$1"), promql.Str(xns), promql.Str("(.+)"))
+}
+
+// modelPods is one series per (namespace, pod) serving the model, taken
+// from its engine's running gauge (engine targets carry pod labels from
+// service discovery).
+func modelPods(m *plan.Model) promql.Expr {
+	pod, ns, _ := library.DCGMWorkloadLabels(true)
+	fam, ok := runningGauge(m)
+	if !ok {
+		return nil
+	}
+	return &parser.AggregateExpr{Op: parser.GROUP, Expr: m.Select(fam.Name), Grouping: []string{ns, pod}}
+}
+
+// tensorActivePerModel keeps the per-GPU DCGM values of the model's pods.
+func tensorActivePerModel(m *plan.Model, dcgm promql.Expr) promql.Expr {
+	pod, ns, _ := library.DCGMWorkloadLabels(true)
+	return promql.Mul(podLabels(dcgm), modelPods(m), promql.Matching{On: true, Labels: []string{ns, pod}, GroupLeftM: true})
+}
+
+func costLabels(p *plan.Plan, m *plan.Model, extra ...string) map[string]string {
+	l := modelLabels(m)
+	l[library.LabelCurrency] = p.Currency
+	for i := 0; i+1 < len(extra); i += 2 {
+		l[extra[i]] = extra[i+1]
+	}
+	return l
+}
+
+func recordedModel(name string, m *plan.Model, extra ...*labels.Matcher) *parser.VectorSelector {
+	return promql.Sel(name, append([]*labels.Matcher{promql.Eq(library.LabelModel, m.Name)}, extra...)...)
+}
+
+// costRules turn the spec's prices into series: token prices, spend per
+// hour, the GPU bill of the running replicas, and the effective cost of a
+// generated token with idle time included.
+func costRules(p *plan.Plan, m *plan.Model) []Rule {
+	var rs []Rule
+	if pr := m.Spec.Pricing; pr != nil {
+		for _, tt := range []struct {
+			kind     string
+			perMille float64
+		}{{"prompt", pr.PromptPerMillion}, {"generation", pr.GenerationPerMillion}} {
+			price := promql.Canonical(tt.perMille / 1e6)
+			rs = append(rs,
+				Rule{Record: library.RecTokenPrice, Expr: promql.Call("vector", promql.Num(price)), Labels: costLabels(p, m, library.LabelTokenType, tt.kind)},
+				Rule{Record: library.RecTokenSpend, Expr: promql.Mul(promql.Mul(recordedModel(library.RecTokens(tt.kind), m), promql.Num(3600)), promql.Num(price)), Labels: costLabels(p, m, library.LabelTokenType, tt.kind)})
+		}
+	}
+	up := promql.Sum(promql.Sel(library.UpSeries, m.TargetMatchers...))
+	rs = append(rs, Rule{Record: library.RecGPUCost, Expr: promql.Mul(up, promql.Num(m.ReplicaHourlyCost)), Labels: costLabels(p, m)})
+	tokensPerHour := promql.Paren(promql.Gt(promql.Mul(recordedModel(library.RecTokens("generation"), m), promql.Num(3600)), promql.Num(0)))
+	rs = append(rs, Rule{Record: library.RecEffectiveCost,
+		Expr:   promql.Div(recordedModel(library.RecGPUCost, m), tokensPerHour, promql.Matching{On: true, Labels: []string{library.LabelModel}}),
+		Labels: costLabels(p, m)})
+	gpus := promql.Mul(up, promql.Num(float64(m.Spec.GPUsPerReplica)))
+	rs = append(rs, modelRule(library.RecTokensPerGPUSec, m, promql.Div(recordedModel(library.RecTokens("generation"), m), promql.Paren(promql.Gt(gpus, promql.Num(0))), promql.Matching{On: true})))
+	return rs
+}
+
+// tenantRules record per-tenant gateway series for one model: request and
+// error rates, latency quantiles per configured span, and the model's spend
+// and GPU cost shared out by each tenant's share of its requests.
+func tenantRules(p *plan.Plan, m *plan.Model) []Rule {
+	tr := p.Tracing
+	sm := tr.SpanMetrics
+	span, ok := tr.Spec.Spans[library.SLOE2E]
+	if !ok {
+		span, ok = tr.Spec.Spans[library.SLOTTFT]
+	}
+	if !ok || !servedAtGateway(p, m) {
+		return nil
+	}
+	byTenant := func(e promql.Expr, extra ...string) promql.Expr {
+		agg := promql.Sum(e, append([]string{tr.TenantLabel}, extra...)...)
+		if tr.TenantLabel == library.LabelTenant {
+			return agg
+		}
+		return promql.Call("label_replace", agg, promql.Str(library.LabelTenant), promql.Str("$1"), promql.Str(tr.TenantLabel), promql.Str("(.*)"))
+	}
+	model := promql.Eq(tr.ModelLabel, m.Spec.ServedName)
+	calls := func(extra ...*labels.Matcher) *parser.VectorSelector {
+		return promql.Sel(sm.CallsSeries, append([]*labels.Matcher{model, promql.Eq(sm.Labels.SpanName, span)}, extra...)...)
+	}
+	reqs := recordedModel(library.RecTenantRequests, m)
+	rs := []Rule{
+		modelRule(library.RecTenantRequests, m, byTenant(promql.Rate(calls(), rateWindow))),
+		modelRule(library.RecTenantErrorRatio, m, promql.Div(
+			byTenant(promql.Rate(calls(promql.Eq(sm.Labels.StatusCode, sm.StatusError)), rateWindow)),
+			promql.Paren(promql.Gt(reqs, promql.Num(0))), promql.Matching{On: true, Labels: []string{library.LabelTenant}})),
+	}
+	for _, kind := range []library.SLOKind{library.SLOTTFT, library.SLOE2E} {
+		name, ok := tr.Spec.Spans[kind]
+		if !ok {
+			continue
+		}
+		bucket := promql.Sel(sm.DurationFamily+"_bucket", model, promql.Eq(sm.Labels.SpanName, name))
+		for _, q := range library.Quantiles() {
+			e := promql.Call("histogram_quantile", promql.Num(q), byTenant(promql.Rate(bucket, rateWindow), "le"))
+			rs = append(rs, modelRule(library.RecTenantQuantile(sm.DurationFamily, name, q), m, e))
+		}
+	}
+	share := promql.Div(reqs, promql.Call("scalar", promql.Sum(reqs)))
+	rs = append(rs, Rule{Record: library.RecTenantGPUCost, Expr: promql.Mul(share, promql.Call("scalar", recordedModel(library.RecGPUCost, m))), Labels: costLabels(p, m)})
+	if m.Spec.Pricing != nil {
+		spend := promql.Call("scalar", promql.Sum(recordedModel(library.RecTokenSpend, m)))
+		rs = append(rs, Rule{Record: library.RecTenantSpend, Expr: promql.Mul(share, spend), Labels: costLabels(p, m)})
+	}
+	return rs
+}
+
+// servedAtGateway reports whether any workload serves the model to tenants.
+func servedAtGateway(p *plan.Plan, m *plan.Model) bool {
+	for _, w := range p.Workloads {
+		if len(w.Tenants) == 0 {
+			continue
+		}
+		for _, wm := range w.Models {
+			if wm == m {
+				return true
+			}
+		}
+	}
+	return false
+}

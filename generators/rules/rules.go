@@ -1,0 +1,122 @@
+// Package rules generates the Prometheus rules of a plan: SLI recording
+// rules with tiered windows, multi-window multi-burn-rate alerts, error
+// budget series, engine and cost recording rules, and diagnostic alerts. It
+// writes them as plain rule files (prometheus/*.yaml) and as PrometheusRule
+// objects (kubernetes/*.yaml), together with promtool unit tests
+// (tests/*.yaml) whose expectations come from the window math.
+//
+// Every expression is a syntax tree of the real PromQL parser, printed and
+// parsed back before it is written.
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/inferobs/inferobs/generators/emit"
+	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/generators/promql"
+)
+
+// Rule is a recording or alerting rule.
+type Rule struct {
+	Record      string
+	Alert       string
+	Expr        promql.Expr
+	For         time.Duration
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// Name is the record or alert name.
+func (r Rule) Name() string {
+	if r.Alert != "" {
+		return r.Alert
+	}
+	return r.Record
+}
+
+// Group is a rule group; File names the output file it belongs to.
+type Group struct {
+	File     string // base name without extension, e.g. "slo-support-chat"
+	Name     string
+	Interval time.Duration
+	Rules    []Rule
+}
+
+// Set is everything the generator produces for a plan.
+type Set struct {
+	Groups []Group
+}
+
+// Files returns the distinct file names, in order of first appearance.
+func (s *Set) Files() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range s.Groups {
+		if !seen[g.File] {
+			seen[g.File] = true
+			out = append(out, g.File)
+		}
+	}
+	return out
+}
+
+// GroupsIn returns the groups of one file.
+func (s *Set) GroupsIn(file string) []Group {
+	var out []Group
+	for _, g := range s.Groups {
+		if g.File == file {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Build assembles every rule group of the plan.
+func Build(p *plan.Plan) (*Set, error) {
+	s := &Set{}
+	s.Groups = append(s.Groups, sloGroups(p)...)
+	s.Groups = append(s.Groups, engineGroups(p)...)
+	s.Groups = append(s.Groups, diagnosticGroups(p)...)
+	var kept []Group
+	for _, g := range s.Groups {
+		if len(g.Rules) > 0 {
+			kept = append(kept, g)
+		}
+	}
+	s.Groups = kept
+	if err := Verify(p, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Generate returns the rule files, PrometheusRule objects and promtool tests.
+func Generate(p *plan.Plan) ([]emit.Artifact, error) {
+	s, err := Build(p)
+	if err != nil {
+		return nil, err
+	}
+	var arts []emit.Artifact
+	for _, f := range s.Files() {
+		data, err := RuleFile(s.GroupsIn(f))
+		if err != nil {
+			return nil, fmt.Errorf("rule file %s: %w", f, err)
+		}
+		arts = append(arts, emit.Artifact{Path: "prometheus/" + f + ".yaml", Data: data})
+		obj, err := PrometheusRule(p, f, s.GroupsIn(f))
+		if err != nil {
+			return nil, fmt.Errorf("PrometheusRule %s: %w", f, err)
+		}
+		arts = append(arts, emit.Artifact{Path: "kubernetes/" + f + ".yaml", Data: obj})
+	}
+	tests, err := Tests(p, s)
+	if err != nil {
+		return nil, err
+	}
+	arts = append(arts, tests...)
+	sort.Slice(arts, func(i, j int) bool { return arts[i].Path < arts[j].Path })
+	return arts, nil
+}

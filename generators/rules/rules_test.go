@@ -1,0 +1,281 @@
+package rules_test
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/inferobs/inferobs/generators/compiler"
+	"github.com/inferobs/inferobs/generators/emit"
+	"github.com/inferobs/inferobs/generators/promql"
+	"github.com/inferobs/inferobs/generators/rules/ruletest"
+	"github.com/inferobs/inferobs/library"
+)
+
+func compile(t *testing.T, example string) *compiler.Result {
+	t.Helper()
+	r, err := compiler.Compile(filepath.Join("..", "..", "examples", example))
+	if err != nil {
+		t.Fatalf("compile %s: %v", example, err)
+	}
+	return r
+}
+
+func writeOut(t *testing.T, r *compiler.Result) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := r.Write(dir, emit.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestGeneratedTestsPass runs every generated promtool test with the
+// Prometheus 3 rule engine: the alerts fire, stay quiet and resolve when
+// the window math says they do.
+func TestGeneratedTestsPass(t *testing.T) {
+	for _, ex := range []string{"quickstart", "platform"} {
+		t.Run(ex, func(t *testing.T) {
+			if testing.Short() && ex == "platform" {
+				t.Skip("platform: long")
+			}
+			dir := writeOut(t, compile(t, ex))
+			files, _ := filepath.Glob(filepath.Join(dir, "tests", "*.yaml"))
+			if len(files) == 0 {
+				t.Fatal("no generated tests")
+			}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+			for _, f := range files {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					res, err := ruletest.RunFile(f)
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						t.Errorf("%s: %v", filepath.Base(f), err)
+						return
+					}
+					for _, r := range res {
+						for _, fail := range r.Failures {
+							t.Errorf("%s: %s: %s", filepath.Base(f), r.Name, fail)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
+type testFile struct {
+	Tests []struct {
+		Name       string `yaml:"name"`
+		AlertTests []struct {
+			EvalTime  string `yaml:"eval_time"`
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				ExpLabels map[string]string `yaml:"exp_labels"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+func readTests(t *testing.T, r *compiler.Result, path string) testFile {
+	t.Helper()
+	a, ok := r.Artifact(path)
+	if !ok {
+		t.Fatalf("no %s", path)
+	}
+	var tf testFile
+	if err := yaml.Unmarshal(a.Data, &tf); err != nil {
+		t.Fatal(err)
+	}
+	return tf
+}
+
+// firingTiers lists, per eval_time, the tiers a test expects firing.
+func firingTiers(tf testFile, nameContains string) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range tf.Tests {
+		if !strings.Contains(g.Name, nameContains) {
+			continue
+		}
+		for _, at := range g.AlertTests {
+			var tiers []string
+			for _, a := range at.ExpAlerts {
+				tiers = append(tiers, a.ExpLabels["tier"])
+			}
+			out[at.EvalTime] = tiers
+		}
+	}
+	return out
+}
+
+// TestQuickstartTTFTPredictions pins the acceptance numbers of the
+// quickstart's TTFT SLO (objective 95 %, 30d google table): a fast burn of
+// 80 % bad after a healthy day pages about 56-58 minutes after onset (the
+// 1h window crosses the 72 % line after ~54 minutes of burn plus the 5m
+// rate ramp, then `for: 2m`), asserted within one evaluation; a 4x burn
+// opens only tickets; healthy traffic at 0.5x raises nothing for two days.
+func TestQuickstartTTFTPredictions(t *testing.T) {
+	r := compile(t, "quickstart")
+	fast := firingTiers(readTests(t, r, "tests/slo-support-chat-ttft-fast-burn.yaml"), "fast burn (80% bad)")
+	// Onset at 1d. Not firing two evaluations before the predicted page,
+	// firing one after.
+	if tiers, ok := fast["1d56m"]; !ok || len(tiers) != 0 {
+		t.Errorf("want a quiet check at 1d56m, got %v (checks: %v)", tiers, fast)
+	}
+	if tiers := fast["1d59m"]; len(tiers) != 1 || tiers[0] != "page-fast" {
+		t.Errorf("want page-fast firing at 1d59m, got %v (checks: %v)", tiers, fast)
+	}
+	slow := firingTiers(readTests(t, r, "tests/slo-support-chat-ttft.yaml"), "slow burn (20% bad")
+	sawTicket := false
+	for at, tiers := range slow {
+		for _, tier := range tiers {
+			if strings.HasPrefix(tier, "page") {
+				t.Errorf("slow burn pages at %s: %v", at, tiers)
+			}
+			if strings.HasPrefix(tier, "ticket") {
+				sawTicket = true
+			}
+		}
+	}
+	if !sawTicket {
+		t.Errorf("slow burn never opens a ticket: %v", slow)
+	}
+	healthy := firingTiers(readTests(t, r, "tests/slo-support-chat-ttft.yaml"), "healthy traffic")
+	if len(healthy) < 7 {
+		t.Errorf("healthy scenario checks too few times: %v", healthy)
+	}
+	for at, tiers := range healthy {
+		if len(tiers) > 0 {
+			t.Errorf("healthy traffic fires at %s: %v", at, tiers)
+		}
+	}
+}
+
+// TestEveryExpressionParsesAndNamesExist walks every selector of every
+// emitted rule and checks its metric against the catalogs, or against a
+// series the output itself records.
+func TestEveryExpressionParsesAndNamesExist(t *testing.T) {
+	for _, ex := range []string{"quickstart", "platform"} {
+		r := compile(t, ex)
+		set, err := rulesOf(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded := map[string]bool{}
+		for _, g := range set {
+			for _, rule := range g.Rules {
+				if rule.Record != "" {
+					recorded[rule.Record] = true
+				}
+			}
+		}
+		for _, g := range set {
+			for _, rule := range g.Rules {
+				e, err := promql.Parse(rule.Expr)
+				if err != nil {
+					t.Fatalf("%s %s: %v", ex, rule.Name(), err)
+				}
+				for _, vs := range promql.Selectors(e) {
+					if !known(r, vs, recorded) {
+						t.Errorf("%s: rule %s reads %s, which no catalog exposes at the spec's versions", ex, rule.Name(), vs)
+					}
+				}
+			}
+		}
+	}
+}
+
+type rule struct {
+	Record, Alert, Expr string
+}
+
+func (r rule) Name() string { return r.Record + r.Alert }
+
+type ruleGroup struct {
+	Name  string
+	Rules []rule
+}
+
+func rulesOf(r *compiler.Result) ([]ruleGroup, error) {
+	var out []ruleGroup
+	for _, a := range r.Artifacts {
+		if !strings.HasPrefix(a.Path, "prometheus/") {
+			continue
+		}
+		var f struct{ Groups []ruleGroup }
+		if err := yaml.Unmarshal(a.Data, &f); err != nil {
+			return nil, err
+		}
+		out = append(out, f.Groups...)
+	}
+	return out, nil
+}
+
+// known reports whether a selector reads a series that exists: recorded by
+// the output, exposed by the engine version of the model whose matchers it
+// carries, a DCGM field, spanmetrics, or Prometheus's own.
+func known(r *compiler.Result, vs *parser.VectorSelector, recorded map[string]bool) bool {
+	name := vs.Name
+	if recorded[name] || name == library.UpSeries || name == library.AlertsSeries {
+		return true
+	}
+	if _, ok := library.DCGMByName(name); ok {
+		return true
+	}
+	if tr := r.Plan.Tracing; tr != nil && (name == tr.SpanMetrics.CallsSeries || strings.HasPrefix(name, tr.SpanMetrics.DurationFamily+"_")) {
+		return true
+	}
+	for _, m := range r.Plan.Models {
+		if !carries(vs, m.Matchers) {
+			continue
+		}
+		if _, ok := m.Catalog.SeriesFamily(name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func carries(vs *parser.VectorSelector, ms []*promql.Matcher) bool {
+	for _, m := range ms {
+		found := false
+		for _, v := range vs.LabelMatchers {
+			if v.Name == m.Name && v.Value == m.Value && v.Type == m.Type {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDeterministic: the same spec gives byte-identical artifacts.
+func TestDeterministic(t *testing.T) {
+	a, b := compile(t, "platform"), compile(t, "platform")
+	if len(a.Artifacts) != len(b.Artifacts) {
+		t.Fatal("artifact count differs")
+	}
+	for i := range a.Artifacts {
+		if a.Artifacts[i].Path != b.Artifacts[i].Path || string(a.Artifacts[i].Data) != string(b.Artifacts[i].Data) {
+			t.Fatalf("%s differs between runs", a.Artifacts[i].Path)
+		}
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }
