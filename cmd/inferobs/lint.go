@@ -29,9 +29,23 @@ func (a *app) lintCmd() *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			fs, err := lint.Paths(args, opts)
+			all, err := lint.Paths(args, opts)
 			if err != nil {
 				return a.fail("%v", err)
+			}
+			// Which version was assumed is a note about the run, not a
+			// finding about a file: say it once per engine, on stderr.
+			var fs []lint.Finding
+			noted := map[string]bool{}
+			for _, f := range all {
+				if f.Check != lint.EngineAssumed {
+					fs = append(fs, f)
+					continue
+				}
+				if !noted[f.Message] && !a.quiet {
+					noted[f.Message] = true
+					fmt.Fprintln(a.stderr, "note: "+f.Message)
+				}
 			}
 			switch format {
 			case "text":

@@ -3,14 +3,9 @@ package cardinality
 import (
 	"bytes"
 	"fmt"
-	"regexp"
-	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferobs/inferobs/generators/emit"
@@ -50,58 +45,22 @@ type AggrRule struct {
 	Series string
 }
 
-// AggregatedName is the series name vmagent gives an aggregation output
-// (lib/streamaggr: the input name, ":" and the interval as written in the
-// config, "_without_" and the sorted labels joined by "_", "_" and the
-// output), e.g. foo_bucket:1m_without_instance_pod_total. The interval is
-// printed the way StreamAggregation writes it into the config.
+// AggregatedName is library.AggregatedName (kept for callers of this package).
 func AggregatedName(series string, interval time.Duration, without []string, output string) string {
-	var b strings.Builder
-	b.WriteString(series)
-	b.WriteString(":")
-	b.WriteString(IntervalText(interval))
-	if ls := sortedLabels(without); len(ls) > 0 {
-		b.WriteString("_without_")
-		b.WriteString(strings.Join(ls, "_"))
-	}
-	b.WriteString("_")
-	b.WriteString(output)
-	return b.String()
+	return library.AggregatedName(series, interval, without, output)
 }
 
 // IntervalText prints an aggregation interval as both vmagent (Go
 // durations) and Prometheus read it: 1m, 1m30s, 2m.
 func IntervalText(d time.Duration) string { return model.Duration(d).String() }
 
-// sortedLabels sorts and dedups labels and drops __name__, as vmagent does
-// before naming outputs.
-func sortedLabels(ls []string) []string {
-	out := slices.Clone(ls)
-	sort.Strings(out)
-	out = slices.Compact(out)
-	return slices.DeleteFunc(out, func(s string) bool { return s == labels.MetricName })
-}
-
-// AggregationInterval derives the aggregation interval from the scrape
-// interval: at least 2× the scrape interval (vmagent's recommendation, so
-// every interval sees two samples of each series), at least 1m, rounded up
-// to 30s.
-func AggregationInterval(scrape time.Duration) time.Duration {
-	d := max(2*scrape, time.Minute)
-	const step = 30 * time.Second
-	if r := d % step; r != 0 {
-		d += step - r
-	}
-	return d
-}
+// AggregationInterval is library.AggregationInterval.
+func AggregationInterval(scrape time.Duration) time.Duration { return library.AggregationInterval(scrape) }
 
 // aggregatable reports whether stream aggregation pre-rolls family f of m.
 func aggregatable(m *plan.Model, f library.Metric) bool {
-	if f.Type != library.Histogram {
-		return false
-	}
-	for _, r := range aggregatedRoles {
-		if rf, ok := m.Metric(r); ok && rf.Name == f.Name {
+	for _, a := range m.Plan().Aggregations {
+		if a.Model == m && a.Family == f.Name {
 			return true
 		}
 	}
@@ -109,74 +68,38 @@ func aggregatable(m *plan.Model, f library.Metric) bool {
 }
 
 // AggregationRules returns the rules StreamAggregation emits for the plan
-// (whether or not cardinality.streamAggregation is on): per model, one per
-// TTFT, ITL and E2E histogram its engine version has; and one for the
-// spanmetrics duration histogram of the configured spans. Each drops the
-// labels that tell replicas, data-parallel engines and collectors apart and
-// keeps le and every label the rules group or select by.
+// (whether or not cardinality.streamAggregation is on), as the planner
+// decided them: per model, one per TTFT, ITL and E2E histogram its engine
+// version has, and one for the spanmetrics duration histogram.
 func AggregationRules(p *plan.Plan) []AggrRule {
-	iv := AggregationInterval(p.ScrapeInterval)
 	var out []AggrRule
-	for _, m := range p.Models {
-		without := sortedLabels(append([]string{instanceLabel, podLabel}, m.DropLabels...))
-		for _, r := range aggregatedRoles {
-			f, ok := m.Metric(r)
-			if !ok || f.Type != library.Histogram {
-				continue
+	for _, a := range p.Aggregations {
+		r := AggrRule{Family: a.Family, Match: promql.Sel(a.Input, a.Match...).String(), Interval: a.Interval, Without: a.Without, Output: library.AggregationOutput, Series: a.Output}
+		if a.Model != nil {
+			r.Model = a.Model.Name
+			for _, role := range library.AggregatedRoles() {
+				if f, ok := a.Model.Metric(role); ok && f.Name == a.Family {
+					r.Name = a.Model.Name + ":" + string(role)
+				}
 			}
-			bucket := f.Series("_bucket")
-			out = append(out, AggrRule{
-				Name: m.Name + ":" + string(r), Model: m.Name, Family: f.Name,
-				Match:    m.Select(bucket).String(),
-				Interval: iv, Without: without, Output: AggrOutput,
-				Series: AggregatedName(bucket, iv, without, AggrOutput),
-			})
+		} else {
+			r.Name = "spanmetrics:duration"
 		}
-	}
-	if tr := p.Tracing; tr != nil {
-		sm := tr.SpanMetrics
-		without := []string{instanceLabel, podLabel}
-		if sm.Labels.CollectorInstanceID != "" {
-			without = append(without, sm.Labels.CollectorInstanceID)
-		}
-		without = sortedLabels(without)
-		bucket := sm.DurationFamily + "_bucket"
-		var ms []*labels.Matcher
-		switch spans := spanNames(p); len(spans) {
-		case 0:
-		case 1:
-			ms = append(ms, promql.Eq(sm.Labels.SpanName, spans[0]))
-		default:
-			q := make([]string, len(spans))
-			for i, s := range spans {
-				q[i] = regexp.QuoteMeta(s)
-			}
-			ms = append(ms, promql.Re(sm.Labels.SpanName, strings.Join(q, "|")))
-		}
-		out = append(out, AggrRule{
-			Name: "spanmetrics:duration", Family: sm.DurationFamily,
-			Match:    promql.Sel(bucket, ms...).String(),
-			Interval: iv, Without: without, Output: AggrOutput,
-			Series: AggregatedName(bucket, iv, without, AggrOutput),
-		})
+		out = append(out, r)
 	}
 	return out
 }
 
-// AggregatedSeries returns the aggregated _bucket series the rules should
-// read for family of model m (nil m: the spanmetrics duration histogram)
-// when cardinality.streamAggregation is on.
+// AggregatedSeries returns the aggregated _bucket series the rules read for
+// family of model m (nil m: the spanmetrics duration histogram) when
+// cardinality.streamAggregation is on.
 func AggregatedSeries(p *plan.Plan, m *plan.Model, family string) (string, bool) {
-	if !p.Spec.Cardinality.StreamAggregation {
+	if !p.Aggregate {
 		return "", false
 	}
-	name := ""
-	if m != nil {
-		name = m.Name
-	}
-	for _, a := range AggregationRules(p) {
-		if a.Model == name && a.Family == family {
-			return a.Series, true
+	for _, a := range p.Aggregations {
+		if a.Model == m && a.Family == family {
+			return a.Output, true
 		}
 	}
 	return "", false

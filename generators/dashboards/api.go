@@ -98,7 +98,7 @@ func (c *ctx) spanLatencyTimeseries(kind library.SLOKind, span string) *timeseri
 	sm := tr.SpanMetrics
 	var qs []*prometheus.DataqueryBuilder
 	for _, m := range c.gatewayModels() {
-		bucket := promql.Sel(sm.DurationFamily+"_bucket",
+		bucket := promql.Sel(tr.DurationBuckets(),
 			promql.Eq(sm.Labels.SpanName, span),
 			promql.Eq(tr.ModelLabel, m.Spec.ServedName),
 			varMatch(tr.TenantLabel, tenantVar))

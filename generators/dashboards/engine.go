@@ -140,7 +140,7 @@ func (c *ctx) perRequestTPOTPanel(m *plan.Model) (cog.Builder[dashboard.Panel], 
 	}
 	var qs []*prometheus.DataqueryBuilder
 	for _, q := range []float64{0.5, 0.95, 0.99} {
-		qs = append(qs, query(quantile(q, m.Select(f.Series("_bucket"))), m.Name+" "+pct(q)))
+		qs = append(qs, query(quantile(q, m.Select(m.BucketSeries(f))), m.Name+" "+pct(q)))
 	}
 	return timeseriesPanel("Mean time per token per request · "+m.Name, fmt.Sprintf("Per-request inference time divided by generated tokens (%s, %s), read raw. It includes prefill, so it is not an inter-token latency and short outputs inflate it; %s has no per-token ITL histogram. Use it for trends, and gateway spans for what users feel.", f.Name, engineLabel(m), engineLabel(m)),
 		units.Seconds, qs...), true
@@ -233,7 +233,7 @@ func (c *ctx) batchDurationsPanel(m *plan.Model) (cog.Builder[dashboard.Panel], 
 		method := f.Labels[0]
 		short := strings.TrimSuffix(strings.TrimPrefix(string(r), "batch_"), "_time")
 		for _, q := range []float64{0.5, 0.95} {
-			qs = append(qs, query(quantile(q, m.Select(f.Series("_bucket")), method), fmt.Sprintf("%s {{%s}} %s %s", m.Name, method, short, pct(q))))
+			qs = append(qs, query(quantile(q, m.Select(m.BucketSeries(f)), method), fmt.Sprintf("%s {{%s}} %s %s", m.Name, method, short, pct(q))))
 		}
 		fams = append(fams, f.Name)
 	}

@@ -39,8 +39,12 @@ var fileChecks = []fileChecker{
 }
 
 // Check names that are not a check of their own.
+// EngineAssumed is the check name of the note that says which engine
+// version names were checked against when none was given.
+const EngineAssumed = "engine/assumed"
+
 const (
-	engineAssumedName = "engine/assumed" // which engine version was assumed
+	engineAssumedName = EngineAssumed // which engine version was assumed
 	fileSyntaxName    = "file/syntax"    // a YAML or JSON file that does not decode
 )
 

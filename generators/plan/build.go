@@ -49,6 +49,7 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 		MinEvents:           s.SLO.MinEvents,
 		ForbiddenLabels:     append([]string(nil), s.Cardinality.ForbiddenLabels...),
 		SpecDecodeBreakEven: DefaultSpecDecodeBreakEven,
+		Aggregate:           s.Cardinality.StreamAggregation,
 	}}
 	if s.SpecDecode != nil {
 		b.p.SpecDecodeBreakEven = s.SpecDecode.BreakEvenAcceptance
@@ -57,6 +58,7 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 	b.models()
 	b.tenantsAndWorkloads()
 	b.tracing()
+	b.aggregations()
 	b.slos()
 	b.tierWarnings()
 	b.gatewayBuckets()
@@ -94,7 +96,7 @@ func (b *builder) models() {
 			b.errorf([]string{"models", name, "engineVersion"}, "%v", err)
 			continue
 		}
-		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU]}
+		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU], plan: b.p}
 		for _, k := range sortedKeys(sm.Selector) {
 			m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))
 		}
@@ -162,6 +164,7 @@ func (b *builder) tracing() {
 		return
 	}
 	b.p.Tracing = &Tracing{
+		plan:          b.p,
 		Spec:          t,
 		SpanMetrics:   sm,
 		TenantLabel:   library.PromLabelName(t.TenantAttribute),

@@ -40,6 +40,12 @@ type Plan struct {
 	SLOs      []*SLO      // sorted by workload, kind, model, tenant
 	Tracing   *Tracing    // nil without a tracing block
 
+	// Aggregations are the vmagent stream aggregation rules for the plan's
+	// high-cardinality histograms; Aggregate (cardinality.streamAggregation)
+	// says whether the outputs read their aggregated series.
+	Aggregations []Aggregation
+	Aggregate    bool
+
 	// Warnings are the planner's non-fatal findings (skipped preset SLOs,
 	// snapped thresholds, slow burn tiers).
 	Warnings diag.List
@@ -67,6 +73,8 @@ type Model struct {
 	DropLabels []string
 	// ReplicaHourlyCost is what one replica's GPUs cost per hour.
 	ReplicaHourlyCost float64
+
+	plan *Plan
 }
 
 // Engine is the model's engine.
@@ -111,6 +119,8 @@ type Tracing struct {
 	// SlowThreshold keeps traces slower than the strictest gateway threshold
 	// or the spec's slow threshold, whichever is lower.
 	SlowThreshold time.Duration
+
+	plan *Plan
 }
 
 // SLO is one SLO instance: a workload's objective for one model (and one

@@ -167,11 +167,11 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 		}
 		sli.Family = fam.Name
 		sli.LeTexts = cat.Info.LeStyle.LeTexts(bound, b.p.PrometheusMajor, true)
-		sli.Good = []Selector{{fam.Series("_bucket"), append(clone(m.Matchers), leMatcher(sli.LeTexts))}}
+		sli.Good = []Selector{{m.BucketSeries(fam), append(clone(m.Matchers), leMatcher(sli.LeTexts))}}
 		sli.Total = []Selector{{fam.Series("_count"), clone(m.Matchers)}}
 		sli.Describe = fmt.Sprintf("%s observations at or below %s", fam.Name, fmtSeconds(s.Threshold))
 		sli.Example = Example{Shape: ShapeHistogram,
-			Good:  series(fam.Series("_bucket"), m.Matchers, "le", sli.LeTexts[0]),
+			Good:  series(m.BucketSeries(fam), m.Matchers, "le", sli.LeTexts[0]),
 			Total: series(fam.Series("_count"), m.Matchers)}
 	case library.SLOSuccess:
 		fam, ok := cat.ByRole(library.RoleRequestFinished)
@@ -251,11 +251,11 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		sli.Family = sm.DurationFamily
 		sli.LeTexts = sm.LeStyle.LeTexts(bound, b.p.PrometheusMajor, true)
 		ms := append(clone(matchers), promql.Eq(sm.Labels.SpanName, name))
-		sli.Good = []Selector{{sm.DurationFamily + "_bucket", append(clone(ms), leMatcher(sli.LeTexts))}}
+		sli.Good = []Selector{{tr.DurationBuckets(), append(clone(ms), leMatcher(sli.LeTexts))}}
 		sli.Total = []Selector{{sm.DurationFamily + "_count", ms}}
 		sli.Describe = fmt.Sprintf("%q spans of tenant %q no longer than %s", name, s.Tenant.Name, fmtSeconds(s.Threshold))
 		sli.Example = Example{Shape: ShapeHistogram,
-			Good:  series(sm.DurationFamily+"_bucket", ms, "le", sli.LeTexts[0]),
+			Good:  series(tr.DurationBuckets(), ms, "le", sli.LeTexts[0]),
 			Total: series(sm.DurationFamily+"_count", ms)}
 	case library.SLOSuccess:
 		name, ok := span(library.SLOE2E)

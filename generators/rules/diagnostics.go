@@ -147,12 +147,12 @@ func modelDiagnostics(p *plan.Plan, m *plan.Model) (rs []Rule, skipped []Skipped
 				w := ruleRange(p, library.GatewayGapWindow)
 				q := library.GatewayTTFTGapQuantile
 				sm := tr.SpanMetrics
-				gwBucket := promql.Sel(sm.DurationFamily+"_bucket", promql.Eq(tr.ModelLabel, m.Spec.ServedName), promql.Eq(sm.Labels.SpanName, span))
+				gwBucket := promql.Sel(tr.DurationBuckets(), promql.Eq(tr.ModelLabel, m.Spec.ServedName), promql.Eq(sm.Labels.SpanName, span))
 				var gw promql.Expr = promql.Call("histogram_quantile", num(q), promql.Sum(promql.Rate(gwBucket, w), "le"))
 				if sm.Unit == "ms" {
 					gw = promql.Div(gw, num(1000))
 				}
-				engine := promql.Call("histogram_quantile", num(q), promql.Sum(promql.Rate(m.Select(fam.Series("_bucket")), w), "le"))
+				engine := promql.Call("histogram_quantile", num(q), promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), w), "le"))
 				e := promql.Gt(promql.Sub(gw, engine), num(library.GatewayTTFTGapSeconds))
 				rs = append(rs, diag(p, AlertGatewayTTFTGap, m, "ticket", e, library.GatewayGapFor,
 					fmt.Sprintf("Gateway TTFT of model %s runs more than %ss behind the engine's", m.Name, promql.FormatNumber(library.GatewayTTFTGapSeconds)),

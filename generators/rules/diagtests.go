@@ -169,11 +169,11 @@ func steady(v float64, minutes int) string { return fmt.Sprintf("%s+0x%d", num(v
 
 // histogram returns the bucket, sum and count series of one histogram
 // whose observations all take value v, perMin of them a minute.
-func histogram(base map[string]string, family string, bounds []float64, style library.LeStyle, v, perMin float64, minutes int) []inputSeries {
+func histogram(base map[string]string, bucketSeries, family string, bounds []float64, style library.LeStyle, v, perMin float64, minutes int) []inputSeries {
 	var out []inputSeries
 	for _, b := range append(append([]float64(nil), bounds...), inf) {
 		l := copyLabels(base)
-		l[labels.MetricName] = family + "_bucket"
+		l[labels.MetricName] = bucketSeries
 		l["le"] = style.LeText(b)
 		inc := 0.0
 		if v <= b {
@@ -312,8 +312,8 @@ func modelDiagCases(p *plan.Plan, m *plan.Model) []diagCase {
 				bounds = append(bounds, sm.Bound(b))
 			}
 			gap := func(gatewaySeconds float64) []inputSeries {
-				ser := histogram(noName(engineSeries(m, "", 0)), fam.Name, fam.Buckets, m.Catalog.Info.LeStyle, 0.2, 60, n)
-				return append(ser, histogram(gwLabels, sm.DurationFamily, bounds, sm.LeStyle, sm.Bound(time.Duration(gatewaySeconds*float64(time.Second))), 60, n)...)
+				ser := histogram(noName(engineSeries(m, "", 0)), m.BucketSeries(fam), fam.Name, fam.Buckets, m.Catalog.Info.LeStyle, 0.2, 60, n)
+				return append(ser, histogram(gwLabels, tr.DurationBuckets(), sm.DurationFamily, bounds, sm.LeStyle, sm.Bound(time.Duration(gatewaySeconds*float64(time.Second))), 60, n)...)
 			}
 			cs = append(cs,
 				diagCase{tag(AlertGatewayTTFTGap, "gateway TTFT 1.9s behind a 0.2s engine fires"), AlertGatewayTTFTGap, m, gap(1.9), at, map[string]string{}, 0},

@@ -60,7 +60,7 @@ func modelRules(m *plan.Model) []Rule {
 			continue
 		}
 		for _, q := range library.Quantiles() {
-			e := promql.Call("histogram_quantile", promql.Num(q), promql.Sum(promql.Rate(m.Select(fam.Series("_bucket")), rateWindow), "le"))
+			e := promql.Call("histogram_quantile", promql.Num(q), promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), rateWindow), "le"))
 			rs = append(rs, modelRule(library.RecQuantile(fam.Name, q), m, e))
 		}
 	}
@@ -227,7 +227,7 @@ func tenantRules(p *plan.Plan, m *plan.Model) []Rule {
 		if !ok {
 			continue
 		}
-		bucket := promql.Sel(sm.DurationFamily+"_bucket", model, promql.Eq(sm.Labels.SpanName, name))
+		bucket := promql.Sel(tr.DurationBuckets(), model, promql.Eq(sm.Labels.SpanName, name))
 		for _, q := range library.Quantiles() {
 			e := promql.Call("histogram_quantile", promql.Num(q), byTenant(promql.Rate(bucket, rateWindow), "le"))
 			rs = append(rs, modelRule(library.RecTenantQuantile(sm.DurationFamily, name, q), m, e))

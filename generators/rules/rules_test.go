@@ -16,6 +16,7 @@ import (
 	"github.com/inferobs/inferobs/generators/promql"
 	"github.com/inferobs/inferobs/generators/rules/ruletest"
 	"github.com/inferobs/inferobs/library"
+	"github.com/inferobs/inferobs/schema"
 )
 
 func compile(t *testing.T, example string) *compiler.Result {
@@ -236,6 +237,11 @@ func known(r *compiler.Result, vs *parser.VectorSelector, recorded map[string]bo
 	if _, ok := library.DCGMByName(name); ok {
 		return true
 	}
+	for _, a := range r.Plan.Aggregations {
+		if r.Plan.Aggregate && name == a.Output {
+			return true
+		}
+	}
 	if tr := r.Plan.Tracing; tr != nil && (name == tr.SpanMetrics.CallsSeries || strings.HasPrefix(name, tr.SpanMetrics.DurationFamily+"_")) {
 		return true
 	}
@@ -279,3 +285,53 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestStreamAggregationReadsAggregatedSeries: with
+// cardinality.streamAggregation on, the SLIs and quantiles read vmagent's
+// aggregated bucket series, and the generated tests still pass.
+func TestStreamAggregationReadsAggregatedSeries(t *testing.T) {
+	files := []schema.File{}
+	paths, _ := filepath.Glob("../../examples/quickstart/*.cue")
+	for _, p := range paths {
+		data, _ := os.ReadFile(p)
+		files = append(files, schema.File{Name: p, Data: data})
+	}
+	files = append(files, schema.File{Name: "aggr.cue", Data: []byte("cardinality: streamAggregation: true\n")})
+	r, err := compiler.CompileFiles(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Artifact("vmagent/stream-aggr.yaml"); !ok {
+		t.Fatal("no vmagent/stream-aggr.yaml")
+	}
+	agg := map[string]bool{}
+	for _, a := range r.Plan.Aggregations {
+		agg[a.Output] = true
+	}
+	ttft := r.Plan.SLOs[0]
+	if !agg[ttft.SLI.Good[0].Series] {
+		t.Fatalf("TTFT SLI reads %s, not an aggregated series", ttft.SLI.Good[0].Series)
+	}
+	set, _ := rulesOf(r)
+	sawQuantile := false
+	for _, g := range set {
+		for _, rule := range g.Rules {
+			if strings.Contains(rule.Record, ":p95_rate5m") && strings.Contains(rule.Expr, ":1m_without_") {
+				sawQuantile = true
+			}
+		}
+	}
+	if !sawQuantile {
+		t.Error("quantile rules do not read aggregated series")
+	}
+	dir := writeOut(t, r)
+	res, err := ruletest.RunFile(filepath.Join(dir, "tests", "slo-support-chat-ttft.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range res {
+		for _, f := range g.Failures {
+			t.Errorf("%s: %s", g.Name, f)
+		}
+	}
+}
