@@ -117,6 +117,7 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 		return nil, err
 	}
 	arts = append(arts, tests...)
+	arts = append(arts, alertDocs(p, s))
 	sort.Slice(arts, func(i, j int) bool { return arts[i].Path < arts[j].Path })
 	return arts, nil
 }
