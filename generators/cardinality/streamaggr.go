@@ -55,7 +55,9 @@ func AggregatedName(series string, interval time.Duration, without []string, out
 func IntervalText(d time.Duration) string { return model.Duration(d).String() }
 
 // AggregationInterval is library.AggregationInterval.
-func AggregationInterval(scrape time.Duration) time.Duration { return library.AggregationInterval(scrape) }
+func AggregationInterval(scrape time.Duration) time.Duration {
+	return library.AggregationInterval(scrape)
+}
 
 // aggregatable reports whether stream aggregation pre-rolls family f of m.
 func aggregatable(m *plan.Model, f library.Metric) bool {

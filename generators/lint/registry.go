@@ -45,7 +45,7 @@ const EngineAssumed = "engine/assumed"
 
 const (
 	engineAssumedName = EngineAssumed // which engine version was assumed
-	fileSyntaxName    = "file/syntax"    // a YAML or JSON file that does not decode
+	fileSyntaxName    = "file/syntax" // a YAML or JSON file that does not decode
 )
 
 // checkExpr runs every expression check on e.

@@ -103,4 +103,6 @@ func (m *Model) BucketSeries(f library.Metric) string { return m.plan.aggregated
 func (m *Model) Plan() *Plan { return m.plan }
 
 // DurationBuckets is the spanmetrics duration bucket series to read.
-func (t *Tracing) DurationBuckets() string { return t.plan.aggregated(nil, t.SpanMetrics.DurationFamily) }
+func (t *Tracing) DurationBuckets() string {
+	return t.plan.aggregated(nil, t.SpanMetrics.DurationFamily)
+}
