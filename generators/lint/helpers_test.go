@@ -78,3 +78,10 @@ func onlyCheck(fs []Finding, check string) []Finding {
 	}
 	return out
 }
+
+func write(t *testing.T, name, data string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/inferobs/inferobs/schema/diag"
+
 	"strings"
 
 	"github.com/inferobs/inferobs/library"
@@ -108,7 +110,7 @@ func exposedSeries(cat *library.Catalog) []string {
 func nearest(name string, candidates []string) (string, bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
-		d := editDistance(name, c)
+		d := diag.EditDistance(name, c)
 		if bestD < 0 || d < bestD || (d == bestD && c < best) {
 			best, bestD = c, d
 		}
@@ -117,25 +119,4 @@ func nearest(name string, candidates []string) (string, bool) {
 		return "", false
 	}
 	return best, true
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
