@@ -51,8 +51,32 @@ check-tools: generate
 	./$(BIN) lint --quiet out/
 test: vet unit check-out check-tools
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# make bench: compile-time benchmarks (Go, per stage and whole compile, on
+# quickstart, platform and the generated large spec at BENCH_SCALES), the
+# large spec's `inferobs generate` as a process (median of BENCH_RUNS), and
+# the samples the platform's SLO rules read per minute against sloth's.
+# Nothing is asserted; everything is printed. The large spec and outputs go
+# to BENCH_DIR (never committed); sloth is installed into BENCH_BIN.
+BENCH_DIR     ?= $(or $(TMPDIR),/tmp)/inferobs-bench
+BENCH_BIN     ?= $(HOME)/.cache/inferobs-bin
+BENCH_RUNS    ?= 5
+BENCH_SCALES  ?= 1,2,4
+SLOTH_VERSION := v0.16.0
+
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
+bench: build
+	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	$(GO) run ./examples/largegen -o $(BENCH_DIR)/large
+	./$(BIN) check --quiet $(BENCH_DIR)/large
+	INFEROBS_BENCH_SCALES=$(BENCH_SCALES) $(GO) test -timeout 2h -run '^$$' -bench . -benchmem ./generators/bench/ | tee $(BENCH_DIR)/go-bench.txt
+	generators/bench/process.sh ./$(BIN) $(BENCH_RUNS) $(BENCH_DIR) \
+		quickstart=examples/quickstart platform=examples/platform large=$(BENCH_DIR)/large | tee $(BENCH_DIR)/process.txt
+	@$(GO) version -m $(BENCH_BIN)/sloth 2>/dev/null | grep -q 'mod.*github.com/slok/sloth.*$(SLOTH_VERSION)' \
+		|| GOBIN=$(BENCH_BIN) $(GO) install github.com/slok/sloth/cmd/sloth@$(SLOTH_VERSION) \
+		|| echo "could not install sloth $(SLOTH_VERSION): the sloth comparison will be skipped"
+	INFEROBS_BENCH_SAMPLES=1 INFEROBS_SLOTH=$(BENCH_BIN)/sloth $(GO) test -timeout 30m -count=1 -v -run '^TestSamplesPerMinute$$' ./generators/bench/ \
+		| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' | tee $(BENCH_DIR)/samples.txt
 
 clean:
 	rm -rf bin

@@ -2,6 +2,17 @@
 // bytes, compile it into an in-memory set of artifacts (rule files,
 // dashboards, collector snippets, ...), and write them safely. The CLI uses
 // only this package.
+//
+// A typical use compiles a spec directory and reads or writes its artifacts:
+//
+//	r, err := compiler.Compile("examples/quickstart")
+//	if err != nil {
+//		// err is a *diag.Errors: every problem, positioned (file:line:col).
+//	}
+//	rules, _ := r.Artifact("prometheus/slo-support-chat-ttft.yaml")
+//	_, err = r.Write("out", emit.Options{})
+//
+// Compiling is deterministic: the same spec gives byte-identical artifacts.
 package compiler
 
 import (
@@ -23,11 +34,15 @@ import (
 
 // Generator produces one kind of artifact from a plan.
 type Generator struct {
-	Name     string
+	// Name identifies the generator in errors ("rules", "dashboards", ...).
+	Name string
+	// Generate is a pure function of the plan: it returns the artifacts
+	// (paths relative to the output directory) and never writes anything.
 	Generate func(*plan.Plan) ([]emit.Artifact, error)
 }
 
-// Generators lists every artifact generator in output order.
+// Generators lists every artifact generator in the order CompileSpec runs
+// them.
 func Generators() []Generator {
 	return []Generator{
 		{Name: "docs", Generate: docs.Generate},
@@ -40,11 +55,16 @@ func Generators() []Generator {
 	}
 }
 
-// Result is a compiled spec.
+// Result is a compiled spec. A failed compile may still return a Result
+// holding what was built before the failure (and the warnings).
 type Result struct {
-	Spec      *schema.Spec
-	Plan      *plan.Plan
-	Artifacts []emit.Artifact // sorted by path
+	// Spec is the validated spec (nil when loading failed).
+	Spec *schema.Spec
+	// Plan is the resolved plan every generator read (nil when planning
+	// failed).
+	Plan *plan.Plan
+	// Artifacts are the generated files, sorted by path.
+	Artifacts []emit.Artifact
 	// Cardinality is the series estimate the budget was checked against.
 	Cardinality cardinality.Report
 	// Diagnostics holds the warnings (a failed compile returns its errors
@@ -53,9 +73,11 @@ type Result struct {
 }
 
 // Load reads and validates spec files (files or directories; "." when none).
+// The spec is nil when any diagnostic is an error; the list holds warnings
+// too.
 func Load(paths ...string) (*schema.Spec, diag.List) { return schema.Load(paths...) }
 
-// LoadFiles validates spec sources held in memory.
+// LoadFiles validates spec sources held in memory, like Load.
 func LoadFiles(files ...schema.File) (*schema.Spec, diag.List) { return schema.LoadFiles(files) }
 
 // Compile loads the spec at paths and compiles it. The error, when the
@@ -66,7 +88,8 @@ func Compile(paths ...string) (*Result, error) {
 	return compileLoaded(s, ds)
 }
 
-// CompileFiles is Compile for sources in memory.
+// CompileFiles is Compile for sources held in memory; file names appear in
+// diagnostics as given.
 func CompileFiles(files ...schema.File) (*Result, error) {
 	s, ds := LoadFiles(files...)
 	return compileLoaded(s, ds)
@@ -83,7 +106,10 @@ func compileLoaded(s *schema.Spec, ds diag.List) (*Result, error) {
 	return r, err
 }
 
-// CompileSpec plans a loaded spec and runs every generator.
+// CompileSpec plans a loaded spec, checks its cardinality budget and
+// forbidden labels, and runs every generator. An invalid plan gives a
+// *diag.Errors; a generator failure gives a plain error naming the
+// generator (and no Result).
 func CompileSpec(s *schema.Spec) (*Result, error) {
 	p, ds := plan.New(s)
 	if p == nil {
@@ -108,7 +134,8 @@ func CompileSpec(s *schema.Spec) (*Result, error) {
 	return r, nil
 }
 
-// Artifact returns the artifact at path, if the result has one.
+// Artifact returns the artifact at path (relative to the output directory,
+// e.g. "prometheus/recording.yaml"), if the result has one.
 func (r *Result) Artifact(path string) (emit.Artifact, bool) {
 	for _, a := range r.Artifacts {
 		if a.Path == path {
@@ -118,7 +145,11 @@ func (r *Result) Artifact(path string) (emit.Artifact, bool) {
 	return emit.Artifact{}, false
 }
 
-// Write writes the result's artifacts into dir (see emit.Write).
+// Write writes the result's artifacts into dir (see emit.Write): it checks
+// everything first and writes nothing on a conflict, never overwrites a file
+// inferobs did not write (or one edited since) unless opts.Force, replaces
+// changed files by rename, and removes the files of its previous manifest
+// the result no longer contains.
 func (r *Result) Write(dir string, opts emit.Options) (emit.Result, error) {
 	return emit.Write(dir, r.Artifacts, opts)
 }

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
@@ -332,6 +335,36 @@ func TestStreamAggregationReadsAggregatedSeries(t *testing.T) {
 	for _, g := range res {
 		for _, f := range g.Failures {
 			t.Errorf("%s: %s", g.Name, f)
+		}
+	}
+}
+
+// TestRuleFilesLoad: every emitted rule file loads through rulefmt with
+// Prometheus 2's strict names, and every PrometheusRule object's groups do.
+func TestRuleFilesLoad(t *testing.T) {
+	for _, ex := range []string{"quickstart", "platform"} {
+		r := compile(t, ex)
+		for _, a := range r.Artifacts {
+			switch {
+			case strings.HasPrefix(a.Path, "prometheus/"):
+				if _, errs := rulefmt.Parse(a.Data, false, model.LegacyValidation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler)); len(errs) > 0 {
+					t.Errorf("%s/%s: %v", ex, a.Path, errs[0])
+				}
+			case strings.HasPrefix(a.Path, "kubernetes/"):
+				var obj struct {
+					APIVersion string `yaml:"apiVersion"`
+					Kind       string
+					Spec       yaml.Node
+				}
+				if err := yaml.Unmarshal(a.Data, &obj); err != nil || obj.Kind != "PrometheusRule" || obj.APIVersion != "monitoring.coreos.com/v1" {
+					t.Errorf("%s/%s: not a PrometheusRule (%v)", ex, a.Path, err)
+					continue
+				}
+				spec, _ := yaml.Marshal(&obj.Spec)
+				if _, errs := rulefmt.Parse(spec, false, model.LegacyValidation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler)); len(errs) > 0 {
+					t.Errorf("%s/%s spec: %v", ex, a.Path, errs[0])
+				}
+			}
 		}
 	}
 }

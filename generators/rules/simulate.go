@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/inferobs/inferobs/generators/plan"
@@ -75,8 +76,23 @@ type simulation struct {
 	cond   [][]bool // the tier's condition (both windows over the line)
 }
 
-// simulate evaluates the SLO's tiers every evalEvery minutes.
-func simulate(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semantics) simulation {
+// simCache memoises simulations within one Tests call: they depend only on
+// the SLO's budget and SLI type, the plan's tiers, the scenario and the
+// evaluation step, which many SLO instances share.
+type simCache map[string]simulation
+
+func (c simCache) simulate(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semantics) simulation {
+	key := fmt.Sprint(p.Tiers, s.Budget, s.SLI.Type, sc, evalEvery, sem)
+	if sim, ok := c[key]; ok {
+		return sim
+	}
+	sim := simulate1(p, s, sc, evalEvery, sem)
+	c[key] = sim
+	return sim
+}
+
+// simulate1 evaluates the SLO's tiers every evalEvery minutes.
+func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semantics) simulation {
 	n := sc.minutes()
 	gauge := s.SLI.Type == plan.SLIGaugeThreshold
 	// Counters: cumulative good and total events at each minute sample.
@@ -111,6 +127,18 @@ func simulate(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semanti
 		}
 		g5[e], t5[e], has5[e] = good[t]-good[lo], total[t]-total[lo], true
 	}
+	// Prefix sums: a window's sums are two lookups.
+	cg := make([]float64, evals+1)
+	ct := make([]float64, evals+1)
+	cn := make([]int, evals+1)
+	for j := 0; j < evals; j++ {
+		cg[j+1], ct[j+1], cn[j+1] = cg[j], ct[j], cn[j]
+		if has5[j] {
+			cg[j+1] += g5[j]
+			ct[j+1] += t5[j]
+			cn[j+1]++
+		}
+	}
 	ratioAt := func(e int, w time.Duration) (float64, bool) {
 		if w == baseWindow {
 			if !has5[e] || t5[e] <= 0 {
@@ -119,16 +147,9 @@ func simulate(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semanti
 			return 1 - g5[e]/t5[e], true
 		}
 		k := int(w/time.Minute) / evalEvery
-		var sg, st float64
-		any := false
-		for j := max(sem.first(e, k), 0); j <= e; j++ {
-			if has5[j] {
-				sg += g5[j]
-				st += t5[j]
-				any = true
-			}
-		}
-		if !any || st <= 0 {
+		lo := max(sem.first(e, k), 0)
+		sg, st := cg[e+1]-cg[lo], ct[e+1]-ct[lo]
+		if cn[e+1]-cn[lo] == 0 || st <= 0 {
 			return 0, false
 		}
 		return 1 - sg/st, true

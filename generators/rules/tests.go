@@ -66,6 +66,7 @@ type expSample struct {
 func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) {
 	var arts []emit.Artifact
 	alerts := alertRules(s)
+	cache := simCache{}
 	type file struct {
 		rules []string
 		every int
@@ -82,9 +83,17 @@ func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) {
 		}
 		f.tests = append(f.tests, tg...)
 	}
+	// Instances of one SLO id on one model differ only by tenant label
+	// values: test the first tenant's as the representative.
+	tested := map[string]bool{}
 	for _, slo := range p.SLOs {
+		key := slo.ID + "\x00" + slo.Model.Name
+		if tested[key] {
+			continue
+		}
+		tested[key] = true
 		rf := SLOFile(slo)
-		fast, slow := sloTests(p, slo, alerts)
+		fast, slow := sloTests(p, slo, alerts, cache)
 		add(rf+"-fast-burn", []string{rf}, fastEvery, fast...)
 		add(rf, []string{rf}, slowEvery, slow...)
 	}
@@ -140,7 +149,7 @@ const (
 
 // sloTests builds the scenarios of one SLO instance: the fast-burn test
 // groups (evaluated every minute) and the healthy and slow-burn ones.
-func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule) (fastTests, slowTests []testGroup) {
+func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCache) (fastTests, slowTests []testGroup) {
 	b := s.Budget
 	gauge := s.SLI.Type == plan.SLIGaugeThreshold
 	healthy := 0.5 * b
@@ -157,15 +166,15 @@ func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule) (fastTests, s
 	}
 
 	sc := scenario{{2 * day, healthy}}
-	slowTests = append(slowTests, sloTestGroup(p, s, alerts, fmt.Sprintf("%s: healthy traffic at 0.5x the budget rate (%s%% bad) for 2 days raises nothing", who, pct(healthy)), sc, slowEvery))
+	slowTests = append(slowTests, sloTestGroup(p, s, alerts, cache, fmt.Sprintf("%s: healthy traffic at 0.5x the budget rate (%s%% bad) for 2 days raises nothing", who, pct(healthy)), sc, slowEvery))
 
 	// Fast burn after a day of healthy history (warm windows, as in
 	// production), until the fastest page has fired for 30 minutes, then
 	// recovery until every tier has resolved.
 	warm := scenario{{day, healthy}}
-	burnFor := burnUntilFired(p, s, warm, fast, 6*60)
+	burnFor := burnUntilFired(p, s, cache, warm, fast, 6*60)
 	sc = append(append(scenario{}, warm...), phase{burnFor, fast}, phase{recoveryMinutes(p), healthy})
-	fastTests = append(fastTests, sloTestGroup(p, s, alerts, fmt.Sprintf("%s: fast burn (%s%% bad) after a healthy day pages at the predicted time, then resolves", who, pct(fast)), sc, fastEvery))
+	fastTests = append(fastTests, sloTestGroup(p, s, alerts, cache, fmt.Sprintf("%s: fast burn (%s%% bad) after a healthy day pages at the predicted time, then resolves", who, pct(fast)), sc, fastEvery))
 
 	if slow > healthy && slow < 1 {
 		var burn scenario
@@ -175,7 +184,7 @@ func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule) (fastTests, s
 			burn = scenario{{3 * day / 2, slow}}
 		}
 		sc = append(append(scenario{}, warm...), burn...)
-		slowTests = append(slowTests, sloTestGroup(p, s, alerts, fmt.Sprintf("%s: slow burn (%s%% bad, %sx) opens a ticket at the predicted time and never pages", who, pct(slow), promql.FormatNumber(slowBurn(p))), sc, slowEvery))
+		slowTests = append(slowTests, sloTestGroup(p, s, alerts, cache, fmt.Sprintf("%s: slow burn (%s%% bad, %sx) opens a ticket at the predicted time and never pages", who, pct(slow), promql.FormatNumber(slowBurn(p))), sc, slowEvery))
 	}
 	return fastTests, slowTests
 }
@@ -202,9 +211,9 @@ func slowBurn(p *plan.Plan) float64 {
 
 // burnUntilFired returns how long to burn: until the first tier fires, plus
 // 30 minutes, at most limit minutes.
-func burnUntilFired(p *plan.Plan, s *plan.SLO, warm scenario, bad float64, limit int) int {
+func burnUntilFired(p *plan.Plan, s *plan.SLO, cache simCache, warm scenario, bad float64, limit int) int {
 	sc := append(append(scenario{}, warm...), phase{limit, bad})
-	sim := simulate(p, s, sc, 1, bothSemantics[1])
+	sim := cache.simulate(p, s, sc, 1, bothSemantics[1])
 	start := warm.minutes()
 	for i := start; i <= sc.minutes(); i++ {
 		for _, f := range sim.firing {
@@ -242,10 +251,10 @@ func pct(f float64) string { return promql.FormatNumber(f * 100) }
 // sloTestGroup renders one scenario: its input series and, at check times
 // where both range-selection rules predict the same, the exact set of the
 // SLO's alerts that must be firing.
-func sloTestGroup(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, name string, sc scenario, every int) testGroup {
+func sloTestGroup(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCache, name string, sc scenario, every int) testGroup {
 	var sims []simulation
 	for _, sem := range bothSemantics {
-		sims = append(sims, simulate(p, s, sc, every, sem))
+		sims = append(sims, cache.simulate(p, s, sc, every, sem))
 	}
 	g := testGroup{Name: name, Interval: model.Duration(sampleStep).String(), InputSeries: sloSeries(p, s, sc)}
 	alert := AlertName(s)

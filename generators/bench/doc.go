@@ -1,0 +1,14 @@
+// Package bench holds inferobs's benchmarks; it has no API. `make bench`
+// runs all of them and prints the figures; none asserts on time:
+//
+//   - compile_test.go: Go benchmarks of load, plan, each generator and the
+//     whole compile on examples/quickstart, examples/platform and the
+//     generated large spec (package largespec) at several scales, with
+//     output size, rule and SLO counts as extra metrics;
+//   - process.sh: `inferobs generate` as a whole process under GNU time,
+//     median of several runs (wall, CPU, peak RSS);
+//   - samples_test.go: the samples the platform's SLO rules read per minute
+//     at steady state, evaluated by the real PromQL engine over synthetic
+//     series (synth_test.go), against the rules sloth generates for the same
+//     SLOs (INFEROBS_BENCH_SAMPLES=1; INFEROBS_SLOTH names the sloth binary).
+package bench
