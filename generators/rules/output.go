@@ -50,6 +50,10 @@ func RuleFile(groups []Group) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return encodeRuleFile(rgs)
+}
+
+func encodeRuleFile(rgs []rulefmt.RuleGroup) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
 	enc := yaml.NewEncoder(&b)
@@ -71,6 +75,10 @@ func PrometheusRule(p *plan.Plan, file string, groups []Group) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return encodePrometheusRule(p, file, rgs)
+}
+
+func encodePrometheusRule(p *plan.Plan, file string, rgs []rulefmt.RuleGroup) ([]byte, error) {
 	obj := monitoringv1.PrometheusRule{
 		TypeMeta: metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
 		ObjectMeta: metav1.ObjectMeta{

@@ -101,12 +101,17 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	}
 	var arts []emit.Artifact
 	for _, f := range s.Files() {
-		data, err := RuleFile(s.GroupsIn(f))
+		// Print (and parse back) every expression once for both outputs.
+		rgs, err := ruleGroups(s.GroupsIn(f))
+		if err != nil {
+			return nil, fmt.Errorf("rule file %s: %w", f, err)
+		}
+		data, err := encodeRuleFile(rgs)
 		if err != nil {
 			return nil, fmt.Errorf("rule file %s: %w", f, err)
 		}
 		arts = append(arts, emit.Artifact{Path: "prometheus/" + f + ".yaml", Data: data})
-		obj, err := PrometheusRule(p, f, s.GroupsIn(f))
+		obj, err := encodePrometheusRule(p, f, rgs)
 		if err != nil {
 			return nil, fmt.Errorf("PrometheusRule %s: %w", f, err)
 		}
