@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -256,7 +257,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func fmtSeconds(d time.Duration) string { return model.Duration(d).String() }
+// fmtSeconds prints a threshold the way people write it: 75ms, 2.5s, 5m.
+func fmtSeconds(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Second == 0:
+		return model.Duration(d).String()
+	case d >= time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+	case d%time.Millisecond == 0:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+}
 
 func nearestText(buckets []float64, v float64) string {
 	below, above := library.NearestBuckets(buckets, v)

@@ -368,3 +368,26 @@ func TestRuleFilesLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedTestsIn runs the generated tests of any output directory
+// (INFEROBS_TESTS_DIR=out/x/tests) in process; a tool for checking a spec
+// of your own on the Prometheus 3 engine.
+func TestGeneratedTestsIn(t *testing.T) {
+	dir := os.Getenv("INFEROBS_TESTS_DIR")
+	if dir == "" {
+		t.Skip("set INFEROBS_TESTS_DIR to run the generated tests of an output directory")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, f := range files {
+		res, err := ruletest.RunFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		for _, r := range res {
+			for _, fail := range r.Failures {
+				t.Errorf("%s: %s: %s", filepath.Base(f), r.Name, fail)
+			}
+		}
+	}
+}
