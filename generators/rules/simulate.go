@@ -53,9 +53,13 @@ func (sc scenario) badAt(i int) float64 {
 // semantics is a range-selection rule.
 type semantics struct {
 	closedLeft bool // Prometheus 2: a sample exactly at t-w is in the range
+	lag        int  // evaluations the slow group lags behind the fast one
 }
 
-var bothSemantics = []semantics{{closedLeft: true}, {closedLeft: false}}
+// semantics also says whether the slow rule group sees the fast group's
+// records of the same evaluation (lag 0) or of the one before (lag 1):
+// promtool and Prometheus evaluate groups in no fixed order.
+var bothSemantics = []semantics{{closedLeft: true}, {closedLeft: false}, {closedLeft: true, lag: 1}, {closedLeft: false, lag: 1}}
 
 // inRange returns the first index j (of samples spaced `every` minutes, at
 // indices multiple of `every`) inside a range of w minutes ending at i.
@@ -140,6 +144,9 @@ func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semant
 		}
 	}
 	ratioAt := func(e int, w time.Duration) (float64, bool) {
+		if e < 0 {
+			return 0, false
+		}
 		if w == baseWindow {
 			if !has5[e] || t5[e] <= 0 {
 				return 0, false
@@ -147,9 +154,19 @@ func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semant
 			return 1 - g5[e]/t5[e], true
 		}
 		k := int(w/time.Minute) / evalEvery
-		lo := max(sem.first(e, k), 0)
-		sg, st := cg[e+1]-cg[lo], ct[e+1]-ct[lo]
-		if cn[e+1]-cn[lo] == 0 || st <= 0 {
+		hi := e
+		lo := sem.first(e, k)
+		if !isFast(w) {
+			// Slow windows sum the sampled copies, which the slow group
+			// took from the fast group lag evaluations late.
+			hi, lo = e-sem.lag, lo-sem.lag
+			if hi < 0 {
+				return 0, false
+			}
+		}
+		lo = max(lo, 0)
+		sg, st := cg[hi+1]-cg[lo], ct[hi+1]-ct[lo]
+		if cn[hi+1]-cn[lo] == 0 || st <= 0 {
 			return 0, false
 		}
 		return 1 - sg/st, true
@@ -161,9 +178,17 @@ func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semant
 		robust := make([]bool, evals)
 		conds := make([]bool, evals)
 		activeAt := -1
+		// An alert in the slow group reads the fast group's windows lag
+		// evaluations late.
+		at := func(e int, w time.Duration) (float64, bool) {
+			if !(isFast(t.Long) && isFast(t.Short)) && isFast(w) {
+				return ratioAt(e-sem.lag, w)
+			}
+			return ratioAt(e, w)
+		}
 		for e := 0; e < evals; e++ {
-			l, okL := ratioAt(e, t.Long)
-			sh, okS := ratioAt(e, t.Short)
+			l, okL := at(e, t.Long)
+			sh, okS := at(e, t.Short)
 			cond := okL && okS && l > line && sh > line
 			clearlyBelow := (okL && l < line*(1-nearLine)) || (okS && sh < line*(1-nearLine))
 			robust[e] = !okL || !okS || clearlyBelow || (clear(l, line) && clear(sh, line))
