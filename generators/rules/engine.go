@@ -186,7 +186,7 @@ func costRules(p *plan.Plan, m *plan.Model) []Rule {
 	rs = append(rs, Rule{Record: library.RecEffectiveCost,
 		Expr:   promql.Div(recordedModel(library.RecGPUCost, m), tokensPerHour, promql.Matching{On: true, Labels: []string{library.LabelModel}}),
 		Labels: costLabels(p, m)})
-	gpus := promql.Mul(promql.Sel(library.UpSeries, m.TargetMatchers...), promql.Num(float64(m.Spec.GPUsPerReplica))) // DELIBERATE BUG: no sum
+	gpus := promql.Mul(up, promql.Num(float64(m.Spec.GPUsPerReplica)))
 	rs = append(rs, modelRule(library.RecTokensPerGPUSec, m, promql.Div(recordedModel(library.RecTokens("generation"), m), promql.Paren(promql.Gt(gpus, promql.Num(0))), promql.Matching{On: true})))
 	return rs
 }
