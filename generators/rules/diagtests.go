@@ -43,9 +43,13 @@ func diagnosticTests(p *plan.Plan, alerts map[string][]Rule) []testGroup {
 	for _, c := range cases {
 		// Every other model is up, so only the case's own model can page
 		// for a missing target.
+		// Two replicas each, so a rule that forgets to aggregate its
+		// targets fails to evaluate.
 		for _, m := range p.Models {
 			if m != c.model || c.alert != AlertTargetMissing {
-				c.series = append(c.series, seriesOf(upSeries(m), steady(1, diagMinutes)))
+				second := upSeries(m)
+				second["instance"] = fmt.Sprintf("10.0.0.11:%d", m.Catalog.Info.DefaultPort)
+				c.series = append(c.series, seriesOf(upSeries(m), steady(1, diagMinutes)), seriesOf(second, steady(1, diagMinutes)))
 			}
 		}
 		rule, ok := findRule(alerts[c.alert], c.model)
