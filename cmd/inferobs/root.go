@@ -29,7 +29,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "do not print warnings")
-	root.AddCommand(a.generateCmd(), a.checkCmd(), a.lintCmd(), a.cardinalityCmd(), a.schemaCmd(), a.versionCmd())
+	root.AddCommand(a.generateCmd(), a.checkCmd(), a.lintCmd(), a.cardinalityCmd(), a.schemaCmd(), a.versionCmd(), a.simulateCmd())
 	return root
 }
 
