@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"sort"
@@ -10,11 +9,11 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/generators/promql"
+	"github.com/inferobs/inferobs/generators/yamlw"
 	"github.com/inferobs/inferobs/library"
 )
 
@@ -107,18 +106,8 @@ func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) {
 		for _, r := range f.rules {
 			tf.RuleFiles = append(tf.RuleFiles, "../prometheus/"+r+".yaml")
 		}
-		var b bytes.Buffer
-		b.WriteString(header)
-		b.WriteString("# Run with: promtool test rules " + name + ".yaml (from this directory).\n")
-		enc := yaml.NewEncoder(&b)
-		enc.SetIndent(2)
-		if err := enc.Encode(tf); err != nil {
-			return nil, err
-		}
-		if err := enc.Close(); err != nil {
-			return nil, err
-		}
-		arts = append(arts, emit.Artifact{Path: "tests/" + name + ".yaml", Data: b.Bytes()})
+		data := []byte(header + "# Run with: promtool test rules " + name + ".yaml (from this directory).\n")
+		arts = append(arts, emit.Artifact{Path: "tests/" + name + ".yaml", Data: yamlw.Append(data, tf.node())})
 	}
 	return arts, nil
 }

@@ -1,0 +1,148 @@
+package rules
+
+import (
+	"github.com/prometheus/prometheus/model/rulefmt"
+
+	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/generators/yamlw"
+)
+
+// The documents below are written with yamlw, in the key order yaml.v3
+// gives these types (rulefmt's field order for rule files, sorted keys for
+// the Kubernetes objects); TestYAMLMatchesYAMLv3 holds the two together.
+
+// ruleFileNode is a rule file: groups with name, interval and rules.
+func ruleFileNode(rgs []rulefmt.RuleGroup) yamlw.Node {
+	groups := make(yamlw.Seq, len(rgs))
+	for i, g := range rgs {
+		rules := make(yamlw.Seq, len(g.Rules))
+		for j, r := range g.Rules {
+			m := make(yamlw.Map, 0, 5)
+			if r.Record != "" {
+				m = append(m, yamlw.Field{Key: "record", Value: yamlw.Str(r.Record)})
+			}
+			if r.Alert != "" {
+				m = append(m, yamlw.Field{Key: "alert", Value: yamlw.Str(r.Alert)})
+			}
+			m = append(m, yamlw.Field{Key: "expr", Value: yamlw.Str(r.Expr)})
+			if r.For != 0 {
+				m = append(m, yamlw.Field{Key: "for", Value: yamlw.Str(r.For.String())})
+			}
+			if len(r.Labels) > 0 {
+				m = append(m, yamlw.Field{Key: "labels", Value: yamlw.Strings(r.Labels)})
+			}
+			if len(r.Annotations) > 0 {
+				m = append(m, yamlw.Field{Key: "annotations", Value: yamlw.Strings(r.Annotations)})
+			}
+			rules[j] = m
+		}
+		gm := yamlw.Map{{Key: "name", Value: yamlw.Str(g.Name)}}
+		if g.Interval != 0 {
+			gm = append(gm, yamlw.Field{Key: "interval", Value: yamlw.Str(g.Interval.String())})
+		}
+		groups[i] = append(gm, yamlw.Field{Key: "rules", Value: rules})
+	}
+	return yamlw.Map{{Key: "groups", Value: groups}}
+}
+
+// prometheusRuleNode is a monitoring.coreos.com/v1 PrometheusRule holding
+// the groups, keys sorted as Kubernetes tooling prints them.
+func prometheusRuleNode(p *plan.Plan, file string, rgs []rulefmt.RuleGroup) yamlw.Node {
+	groups := make(yamlw.Seq, len(rgs))
+	for i, g := range rgs {
+		rules := make(yamlw.Seq, len(g.Rules))
+		for j, r := range g.Rules {
+			m := make(yamlw.Map, 0, 6)
+			if r.Alert != "" {
+				m = append(m, yamlw.Field{Key: "alert", Value: yamlw.Str(r.Alert)})
+			}
+			if len(r.Annotations) > 0 {
+				m = append(m, yamlw.Field{Key: "annotations", Value: yamlw.Strings(r.Annotations)})
+			}
+			m = append(m, yamlw.Field{Key: "expr", Value: yamlw.Str(r.Expr)})
+			if r.For != 0 {
+				m = append(m, yamlw.Field{Key: "for", Value: yamlw.Str(r.For.String())})
+			}
+			if len(r.Labels) > 0 {
+				m = append(m, yamlw.Field{Key: "labels", Value: yamlw.Strings(r.Labels)})
+			}
+			if r.Record != "" {
+				m = append(m, yamlw.Field{Key: "record", Value: yamlw.Str(r.Record)})
+			}
+			rules[j] = m
+		}
+		groups[i] = yamlw.Map{
+			{Key: "interval", Value: yamlw.Str(g.Interval.String())},
+			{Key: "name", Value: yamlw.Str(g.Name)},
+			{Key: "rules", Value: rules},
+		}
+	}
+	return yamlw.Map{
+		{Key: "apiVersion", Value: yamlw.Str("monitoring.coreos.com/v1")},
+		{Key: "kind", Value: yamlw.Str("PrometheusRule")},
+		{Key: "metadata", Value: yamlw.Map{
+			{Key: "labels", Value: yamlw.Strings(map[string]string{"app.kubernetes.io/managed-by": "inferobs", "environment": p.Environment})},
+			{Key: "name", Value: yamlw.Str("inferobs-" + file)},
+		}},
+		{Key: "spec", Value: yamlw.Map{{Key: "groups", Value: groups}}},
+	}
+}
+
+// node is a promtool unit-test file.
+func (f testFile) node() yamlw.Node {
+	tests := make(yamlw.Seq, len(f.Tests))
+	for i, g := range f.Tests {
+		tests[i] = g.node()
+	}
+	return yamlw.Map{
+		{Key: "rule_files", Value: yamlw.StringSeq(f.RuleFiles)},
+		{Key: "evaluation_interval", Value: yamlw.Str(f.EvaluationInterval)},
+		{Key: "tests", Value: tests},
+	}
+}
+
+func (g testGroup) node() yamlw.Node {
+	series := make(yamlw.Seq, len(g.InputSeries))
+	for i, s := range g.InputSeries {
+		series[i] = yamlw.Map{{Key: "series", Value: yamlw.Str(s.Series)}, {Key: "values", Value: yamlw.Str(s.Values)}}
+	}
+	m := yamlw.Map{
+		{Key: "name", Value: yamlw.Str(g.Name)},
+		{Key: "interval", Value: yamlw.Str(g.Interval)},
+		{Key: "input_series", Value: series},
+	}
+	if len(g.AlertTests) > 0 {
+		alerts := make(yamlw.Seq, len(g.AlertTests))
+		for i, a := range g.AlertTests {
+			exp := make(yamlw.Seq, len(a.ExpAlerts))
+			for j, e := range a.ExpAlerts {
+				exp[j] = yamlw.Map{
+					{Key: "exp_labels", Value: yamlw.Strings(e.ExpLabels)},
+					{Key: "exp_annotations", Value: yamlw.Strings(e.ExpAnnotations)},
+				}
+			}
+			alerts[i] = yamlw.Map{
+				{Key: "eval_time", Value: yamlw.Str(a.EvalTime)},
+				{Key: "alertname", Value: yamlw.Str(a.Alertname)},
+				{Key: "exp_alerts", Value: exp},
+			}
+		}
+		m = append(m, yamlw.Field{Key: "alert_rule_test", Value: alerts})
+	}
+	if len(g.ExprTests) > 0 {
+		exprs := make(yamlw.Seq, len(g.ExprTests))
+		for i, e := range g.ExprTests {
+			samples := make(yamlw.Seq, len(e.ExpSamples))
+			for j, s := range e.ExpSamples {
+				samples[j] = yamlw.Map{{Key: "labels", Value: yamlw.Str(s.Labels)}, {Key: "value", Value: yamlw.Float(s.Value)}}
+			}
+			exprs[i] = yamlw.Map{
+				{Key: "expr", Value: yamlw.Str(e.Expr)},
+				{Key: "eval_time", Value: yamlw.Str(e.EvalTime)},
+				{Key: "exp_samples", Value: samples},
+			}
+		}
+		m = append(m, yamlw.Field{Key: "promql_expr_test", Value: exprs})
+	}
+	return m
+}
