@@ -18,6 +18,7 @@ package compiler
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/inferobs/inferobs/generators/cardinality"
 	"github.com/inferobs/inferobs/generators/collector"
@@ -123,12 +124,21 @@ func CompileSpec(s *schema.Spec) (*Result, error) {
 		return &Result{Spec: s, Plan: p, Cardinality: card, Diagnostics: ds.Warnings()}, ds.Err()
 	}
 	r := &Result{Spec: s, Plan: p, Cardinality: card, Diagnostics: ds.Warnings()}
-	for _, g := range Generators() {
-		arts, err := g.Generate(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s generator: %w", g.Name, err)
+	// Generators only read the plan, so they run side by side; the first
+	// failure in generator order is reported, whatever finished first.
+	gens := Generators()
+	arts := make([][]emit.Artifact, len(gens))
+	errs := make([]error, len(gens))
+	var wg sync.WaitGroup
+	for i, g := range gens {
+		wg.Go(func() { arts[i], errs[i] = g.Generate(p) })
+	}
+	wg.Wait()
+	for i, g := range gens {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s generator: %w", g.Name, errs[i])
 		}
-		r.Artifacts = append(r.Artifacts, arts...)
+		r.Artifacts = append(r.Artifacts, arts[i]...)
 	}
 	sort.Slice(r.Artifacts, func(i, j int) bool { return r.Artifacts[i].Path < r.Artifacts[j].Path })
 	return r, nil

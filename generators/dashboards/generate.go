@@ -125,11 +125,19 @@ func render(l layer, b *dashboard.DashboardBuilder) (emit.Artifact, error) {
 	for i := range d.Links {
 		d.Links[i].Placement = nil // above the panels, not hidden in the controls menu
 	}
-	data, err := json.MarshalIndent(d, "", "  ")
+	compact, err := json.Marshal(d)
 	if err != nil {
 		return emit.Artifact{}, fmt.Errorf("dashboards: %s: %w", l.slug, err)
 	}
-	data = append(unescapeHTML(data), '\n')
+	// Indent into a buffer sized for the result (a third larger for a
+	// dashboard's nesting), so a large dashboard is not regrown and copied.
+	var out bytes.Buffer
+	out.Grow(len(compact) + len(compact)/3)
+	if err := json.Indent(&out, unescapeHTML(compact), "", "  "); err != nil {
+		return emit.Artifact{}, fmt.Errorf("dashboards: %s: %w", l.slug, err)
+	}
+	out.WriteByte('\n')
+	data := out.Bytes()
 	return emit.Artifact{Path: "grafana/" + l.slug + ".json", Data: data}, nil
 }
 
@@ -155,30 +163,34 @@ func numberPanels(d *dashboard.Dashboard) {
 // strings, so the PromQL in the files reads as written. It walks escape
 // pairs, so an escaped backslash followed by "u003e" stays as it was.
 func unescapeHTML(b []byte) []byte {
-	var out bytes.Buffer
+	// In place: the output is never longer than the input.
+	w := 0
 	for i := 0; i < len(b); i++ {
 		if b[i] != '\\' || i+1 >= len(b) {
-			out.WriteByte(b[i])
+			b[w] = b[i]
+			w++
 			continue
 		}
 		if b[i+1] == 'u' && i+6 <= len(b) {
+			var c byte
 			switch string(b[i+2 : i+6]) {
 			case "003c":
-				out.WriteByte('<')
-				i += 5
-				continue
+				c = '<'
 			case "003e":
-				out.WriteByte('>')
-				i += 5
-				continue
+				c = '>'
 			case "0026":
-				out.WriteByte('&')
+				c = '&'
+			}
+			if c != 0 {
+				b[w] = c
+				w++
 				i += 5
 				continue
 			}
 		}
-		out.Write(b[i : i+2])
+		b[w], b[w+1] = b[i], b[i+1]
+		w += 2
 		i++
 	}
-	return out.Bytes()
+	return b[:w]
 }

@@ -92,7 +92,7 @@ func sloGroups(slos []*plan.SLO) []*sloGroup {
 func (c *ctx) sloSel(name string, s *plan.SLO) *parser.VectorSelector {
 	var ms []*labels.Matcher
 	for _, k := range s.LabelNames() {
-		ms = append(ms, promql.Eq(k, s.Labels()[k]))
+		ms = append(ms, promql.Eq(k, s.Label(k)))
 	}
 	return c.rec(name, ms...)
 }
@@ -198,7 +198,7 @@ func (c *ctx) sloSLIStat(s *plan.SLO) *stat.PanelBuilder {
 	ids := s.LabelNames()
 	ms := make([]*labels.Matcher, 0, len(ids))
 	for _, k := range ids {
-		ms = append(ms, promql.Eq(k, s.Labels()[k]))
+		ms = append(ms, promql.Eq(k, s.Label(k)))
 	}
 	short := c.sloWindows()[0]
 	desc := fmt.Sprintf("%s SLI of %s: the share of good events (%s). Shown over the last %s and over the %s period, next to the objective %s%%. Green when at or above the objective. If the %s value sits below the objective the budget is burning now; see the burn-rate panel to judge how fast.",
@@ -260,7 +260,7 @@ func (c *ctx) sloBurnRateTimeseries(s *plan.SLO) *timeseries.PanelBuilder {
 func (c *ctx) sloAlertsStat(s *plan.SLO) *stat.PanelBuilder {
 	ms := []*labels.Matcher{promql.Eq(labelAlertState, alertFiring)}
 	for _, k := range s.LabelNames() {
-		ms = append(ms, promql.Eq(k, s.Labels()[k]))
+		ms = append(ms, promql.Eq(k, s.Label(k)))
 	}
 	return statPanel("Alerts · "+sloName(s), fmt.Sprintf("Burn-rate alerts of %s firing now, by severity (%s filtered on slo, workload, model and tenant). page: act now; ticket: look within the day.", sloName(s), library.AlertsSeries), units.Short,
 		query(promql.Sum(c.rec(library.AlertsSeries, ms...), library.LabelSeverity), "{{severity}} "+s.Model.Name)).

@@ -41,12 +41,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ManifestName is the name of the manifest file in the output directory.
@@ -137,18 +141,35 @@ func makePlan(dir string, arts []Artifact, opts Options) (*plan, error) {
 	var errs []pathErr
 	fail := func(rel string, err error) { errs = append(errs, pathErr{rel, err}) }
 	produced := map[string]bool{}
-	for _, a := range sorted {
+	// Hash every artifact and the file it would replace side by side; only
+	// digests are kept, so a re-run does not hold the previous output in
+	// memory next to the new one.
+	newSums := make([]string, len(sorted))
+	diskSums := make([]string, len(sorted))
+	onDisk := make([]bool, len(sorted))
+	diskErrs := make([]error, len(sorted))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, a := range sorted {
+		g.Go(func() error {
+			newSums[i] = hash(a.Data)
+			diskSums[i], onDisk[i], diskErrs[i] = hashExisting(dir, a.Path)
+			return nil
+		})
+	}
+	g.Wait()
+	for i, a := range sorted {
 		produced[a.Path] = true
-		m.Files = append(m.Files, manifestEntry{a.Path, hash(a.Data)})
-		disk, exists, err := readExisting(dir, a.Path)
+		m.Files = append(m.Files, manifestEntry{a.Path, newSums[i]})
+		exists, disk := onDisk[i], diskSums[i]
 		switch {
-		case err != nil:
-			fail(a.Path, err)
-		case exists && bytes.Equal(disk, a.Data):
+		case diskErrs[i] != nil:
+			fail(a.Path, diskErrs[i])
+		case exists && disk == newSums[i]:
 			p.unchanged = append(p.unchanged, a.Path)
 		case exists && !opts.Force && old[a.Path] == "":
 			fail(a.Path, fmt.Errorf("%s already exists and was not written by inferobs; move or delete it, or rerun with --force to overwrite it", show(dir, a.Path)))
-		case exists && !opts.Force && old[a.Path] != hash(disk):
+		case exists && !opts.Force && old[a.Path] != disk:
 			fail(a.Path, fmt.Errorf("%s was edited by hand since inferobs wrote it; move your change to the spec or delete the file", show(dir, a.Path)))
 		default:
 			p.write = append(p.write, a)
@@ -158,11 +179,11 @@ func makePlan(dir string, arts []Artifact, opts Options) (*plan, error) {
 		if produced[rel] {
 			continue
 		}
-		disk, exists, err := readExisting(dir, rel)
+		disk, exists, err := hashExisting(dir, rel)
 		switch {
 		case err != nil || !exists:
 			// Gone already, or no longer a plain file: not ours to remove.
-		case !opts.Force && old[rel] != hash(disk):
+		case !opts.Force && old[rel] != disk:
 			fail(rel, fmt.Errorf("%s is no longer generated but was edited by hand since inferobs wrote it; delete it yourself, or rerun with --force to let inferobs delete it", show(dir, rel)))
 		default:
 			p.stale = append(p.stale, rel)
@@ -200,13 +221,19 @@ func (p *plan) apply() (Result, error) {
 			}
 		}
 	}
+	stageErrs := make([]error, len(p.write))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, a := range p.write {
-		t, err := writeTemp(filepath.Join(p.dir, filepath.FromSlash(a.Path)), a.Data)
-		if err != nil {
-			cleanup()
-			return Result{}, err
-		}
-		temps[i] = t
+		g.Go(func() error {
+			temps[i], stageErrs[i] = writeTemp(filepath.Join(p.dir, filepath.FromSlash(a.Path)), a.Data)
+			return nil
+		})
+	}
+	g.Wait()
+	if err := errors.Join(stageErrs...); err != nil {
+		cleanup()
+		return Result{}, err
 	}
 	res := Result{Unchanged: p.unchanged}
 	for i, a := range p.write {
@@ -322,32 +349,40 @@ func readManifest(dir string) (map[string]string, error) {
 	return old, nil
 }
 
-// readExisting returns the content of dir/rel if it is a regular file. It
+// hashExisting returns the sha256 of dir/rel if it is a regular file. It
 // fails if something other than a regular file or a real directory is in the
 // way, since Write could not (or must not) replace it.
-func readExisting(dir, rel string) (data []byte, exists bool, err error) {
+func hashExisting(dir, rel string) (sum string, exists bool, err error) {
 	parts := strings.Split(rel, "/")
 	for i := 1; i < len(parts); i++ {
 		fi, err := os.Lstat(filepath.Join(dir, filepath.Join(parts[:i]...)))
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
+			return "", false, nil
 		} else if err != nil {
-			return nil, false, err
+			return "", false, err
 		} else if !fi.IsDir() {
-			return nil, false, fmt.Errorf("%s is in the way of %s: it is not a directory (symlinks are not followed); move it away", show(dir, path.Join(parts[:i]...)), show(dir, rel))
+			return "", false, fmt.Errorf("%s is in the way of %s: it is not a directory (symlinks are not followed); move it away", show(dir, path.Join(parts[:i]...)), show(dir, rel))
 		}
 	}
 	name := filepath.Join(dir, filepath.FromSlash(rel))
 	fi, err := os.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return "", false, nil
 	} else if err != nil {
-		return nil, false, err
+		return "", false, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, false, fmt.Errorf("%s exists and is not a regular file; move it away", name)
+		return "", false, fmt.Errorf("%s exists and is not a regular file; move it away", name)
 	}
-	data, err = os.ReadFile(name)
-	return data, err == nil, err
+	f, err := os.Open(name)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), true, nil
 }
 
 // writeTemp writes data to a new temporary file next to target, creating

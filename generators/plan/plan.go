@@ -151,6 +151,24 @@ func (s *SLO) Labels() map[string]string {
 	return l
 }
 
+// Label returns the value of one identity label, "" when the SLO has none
+// of that name.
+func (s *SLO) Label(name string) string {
+	switch name {
+	case "slo":
+		return s.ID
+	case "workload":
+		return s.Workload.Name
+	case "model":
+		return s.Model.Name
+	case "tenant":
+		if s.Tenant != nil {
+			return s.Tenant.Name
+		}
+	}
+	return ""
+}
+
 // LabelNames returns the sorted names of Labels.
 func (s *SLO) LabelNames() []string {
 	names := []string{"model", "slo", "workload"}

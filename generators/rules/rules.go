@@ -11,8 +11,12 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/plan"
@@ -99,27 +103,55 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	var arts []emit.Artifact
-	for _, f := range s.Files() {
-		// Print (and parse back) every expression once for both outputs.
-		rgs, err := ruleGroups(s.GroupsIn(f))
-		if err != nil {
-			return nil, fmt.Errorf("rule file %s: %w", f, err)
-		}
-		data, err := encodeRuleFile(rgs)
-		if err != nil {
-			return nil, fmt.Errorf("rule file %s: %w", f, err)
-		}
-		arts = append(arts, emit.Artifact{Path: "prometheus/" + f + ".yaml", Data: data})
-		obj, err := encodePrometheusRule(p, f, rgs)
-		if err != nil {
-			return nil, fmt.Errorf("PrometheusRule %s: %w", f, err)
-		}
-		arts = append(arts, emit.Artifact{Path: "kubernetes/" + f + ".yaml", Data: obj})
+	var tests []emit.Artifact
+	var testsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { tests, testsErr = Tests(p, s) })
+
+	// Each file's expressions are printed and parsed back once for both
+	// outputs; files are independent, so they are rendered in parallel.
+	files := s.Files()
+	byFile := make([][2]emit.Artifact, len(files))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, f := range files {
+		g.Go(func() error {
+			groups := s.GroupsIn(f)
+			rgs, err := ruleGroups(groups)
+			if err != nil {
+				return fmt.Errorf("rule file %s: %w", f, err)
+			}
+			// The syntax trees are printed now and nothing after reads
+			// them (the tests and docs read names and labels): let the
+			// collector have them while the other files render.
+			for _, grp := range groups {
+				for j := range grp.Rules {
+					grp.Rules[j].Expr = nil
+				}
+			}
+			data, err := encodeRuleFile(rgs)
+			if err != nil {
+				return fmt.Errorf("rule file %s: %w", f, err)
+			}
+			obj, err := encodePrometheusRule(p, f, rgs)
+			if err != nil {
+				return fmt.Errorf("PrometheusRule %s: %w", f, err)
+			}
+			byFile[i] = [2]emit.Artifact{{Path: "prometheus/" + f + ".yaml", Data: data}, {Path: "kubernetes/" + f + ".yaml", Data: obj}}
+			return nil
+		})
 	}
-	tests, err := Tests(p, s)
+	err = g.Wait()
+	wg.Wait()
 	if err != nil {
 		return nil, err
+	}
+	if testsErr != nil {
+		return nil, testsErr
+	}
+	arts := make([]emit.Artifact, 0, 2*len(files)+len(tests)+1)
+	for _, pair := range byFile {
+		arts = append(arts, pair[0], pair[1])
 	}
 	arts = append(arts, tests...)
 	arts = append(arts, alertDocs(p, s))

@@ -55,9 +55,10 @@ func isFast(w time.Duration) bool { return w <= fastWindowMax }
 
 // idMatchers select one SLO instance's recorded series.
 func idMatchers(s *plan.SLO) []*labels.Matcher {
-	var ms []*labels.Matcher
-	for _, k := range s.LabelNames() {
-		ms = append(ms, promql.Eq(k, s.Labels()[k]))
+	names := s.LabelNames()
+	ms := make([]*labels.Matcher, len(names))
+	for i, k := range names {
+		ms[i] = promql.Eq(k, s.Label(k))
 	}
 	return ms
 }
@@ -68,8 +69,10 @@ func recordedSel(name string, s *plan.SLO) *parser.VectorSelector {
 	return promql.Sel(name, idMatchers(s)...)
 }
 
-func sloRule(record string, s *plan.SLO, e promql.Expr) Rule {
-	return Rule{Record: record, Expr: e, Labels: s.Labels()}
+// sloRule records e with the SLO's identity labels l, one map shared by
+// the SLO's recording rules (rules never modify their labels).
+func sloRule(record string, l map[string]string, e promql.Expr) Rule {
+	return Rule{Record: record, Expr: e, Labels: l}
 }
 
 // sumRates adds the rates of several selectors; every operand after the
@@ -124,6 +127,7 @@ func sloGroups(p *plan.Plan) []Group {
 func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
 	windows := sloWindows(p)
 	good, total := recorded(library.RecSLIGood, s), recorded(library.RecSLITotal, s)
+	l := s.Labels()
 
 	switch s.SLI.Type {
 	case plan.SLIGaugeThreshold:
@@ -133,21 +137,21 @@ func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
 		if len(s.SLI.Drop) > 0 {
 			gauge = promql.SumWithout(gauge, s.SLI.Drop...)
 		}
-		fast = append(fast, sloRule(library.RecHeadroomOK, s, promql.LteBool(promql.Max(gauge), promql.Num(s.SLI.GaugeMax))))
+		fast = append(fast, sloRule(library.RecHeadroomOK, l, promql.LteBool(promql.Max(gauge), promql.Num(s.SLI.GaugeMax))))
 		ok := recordedSel(library.RecHeadroomOK, s)
 		fast = append(fast,
-			sloRule(library.RecSLIGood, s, promql.OverTime("sum", ok, baseWindow)),
-			sloRule(library.RecSLITotal, s, promql.OverTime("count", ok, baseWindow)))
+			sloRule(library.RecSLIGood, l, promql.OverTime("sum", ok, baseWindow)),
+			sloRule(library.RecSLITotal, l, promql.OverTime("count", ok, baseWindow)))
 	default:
 		fast = append(fast,
-			sloRule(library.RecSLIGood, s, sumRates(s.SLI.Good, baseWindow)),
-			sloRule(library.RecSLITotal, s, sumRates(s.SLI.Total, baseWindow)))
+			sloRule(library.RecSLIGood, l, sumRates(s.SLI.Good, baseWindow)),
+			sloRule(library.RecSLITotal, l, sumRates(s.SLI.Total, baseWindow)))
 	}
 
 	goodSampled, totalSampled := recordedSel(library.RecSLIGoodSampled, s), recordedSel(library.RecSLITotalSampled, s)
 	slow = append(slow,
-		sloRule(library.RecSLIGoodSampled, s, good),
-		sloRule(library.RecSLITotalSampled, s, total))
+		sloRule(library.RecSLIGoodSampled, l, good),
+		sloRule(library.RecSLITotalSampled, l, total))
 
 	for _, w := range windows {
 		var ratio promql.Expr
@@ -160,7 +164,7 @@ func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
 			ratio = errorRatio(promql.OverTime("sum", goodSampled, w), promql.OverTime("sum", totalSampled, w))
 		}
 		burn := promql.Div(recorded(library.RecSLIErrorRatio(w), s), promql.Num(s.Budget))
-		rs := []Rule{sloRule(library.RecSLIErrorRatio(w), s, ratio), sloRule(library.RecBurnRate(w), s, burn)}
+		rs := []Rule{sloRule(library.RecSLIErrorRatio(w), l, ratio), sloRule(library.RecBurnRate(w), l, burn)}
 		if isFast(w) {
 			fast = append(fast, rs...)
 		} else {
@@ -168,9 +172,9 @@ func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
 		}
 	}
 	slow = append(slow,
-		sloRule(library.RecObjective, s, promql.Call("vector", promql.Num(s.Target))),
-		sloRule(library.RecErrorBudget, s, promql.Call("vector", promql.Num(s.Budget))),
-		sloRule(library.RecBudgetRemaining, s, promql.Sub(promql.Num(1), promql.Div(recorded(library.RecSLIErrorRatio(p.Period), s), promql.Num(s.Budget)))),
+		sloRule(library.RecObjective, l, promql.Call("vector", promql.Num(s.Target))),
+		sloRule(library.RecErrorBudget, l, promql.Call("vector", promql.Num(s.Budget))),
+		sloRule(library.RecBudgetRemaining, l, promql.Sub(promql.Num(1), promql.Div(recorded(library.RecSLIErrorRatio(p.Period), s), promql.Num(s.Budget)))),
 	)
 
 	for _, t := range p.Tiers {

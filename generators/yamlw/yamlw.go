@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -72,9 +73,24 @@ func StringSeq(ss []string) Seq {
 	return out
 }
 
+// scratch buffers absorb the growth while a document is written, so the
+// result is allocated once at its final size.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
 // Append writes n as a document (a Map or Seq at the top level, or a
 // scalar) after buf.
 func Append(buf []byte, n Node) []byte {
+	sp := scratch.Get().(*[]byte)
+	doc := appendDocument((*sp)[:0], n)
+	out := make([]byte, len(buf), len(buf)+len(doc))
+	copy(out, buf)
+	out = append(out, doc...)
+	*sp = doc[:0]
+	scratch.Put(sp)
+	return out
+}
+
+func appendDocument(buf []byte, n Node) []byte {
 	switch v := n.(type) {
 	case Map:
 		if len(v) == 0 {
@@ -268,18 +284,26 @@ func scalarStyle(s string) style {
 		st = singleQuoted
 	}
 	prevSpace := false
-	for i, r := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case r == ' ':
+		case c == ' ':
 			prevSpace = true
 			continue
-		case !printable(r):
+		case c >= 0x80:
+			// Decode only outside ASCII; expressions rarely get here.
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !printable(r) {
+				return doubleQuoted
+			}
+			i += size - 1
+		case c < 0x20 || c == 0x7f:
 			return doubleQuoted
-		case r == ':':
+		case c == ':':
 			if i+1 < len(s) && s[i+1] == ' ' {
 				st = singleQuoted
 			}
-		case r == '#':
+		case c == '#':
 			if prevSpace {
 				st = singleQuoted
 			}
@@ -365,6 +389,11 @@ func readsAsNonString(s string) bool {
 	c := s[0]
 	if !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
 		return false
+	}
+	// Numbers and the timestamps with a time part are short and have no
+	// spaces; strconv would copy a long expression into its error.
+	if len(s) > 64 || strings.IndexByte(s, ' ') >= 0 {
+		return timestamp(s)
 	}
 	num := strings.ReplaceAll(s, "_", "")
 	// Go reads "Inf" and "NaN"; YAML spells them .inf and .nan (above).
