@@ -27,6 +27,8 @@ vet:
 
 unit:
 	$(GO) test -timeout 30m ./...
+	# The compile runs generators and file rendering concurrently.
+	$(GO) test -race -short ./cmd/... ./generators/compiler/ ./generators/emit/ ./generators/yamlw/
 	cd generators/collector/conformance && $(GO) test ./...
 
 # out/ must be what the current code generates from examples/.

@@ -106,7 +106,8 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	var tests []emit.Artifact
 	var testsErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { tests, testsErr = Tests(p, s) })
+	alerts := alertRules(s)
+	wg.Go(func() { tests, testsErr = testsFor(p, alerts) })
 
 	// Each file's expressions are printed and parsed back once for both
 	// outputs; files are independent, so they are rendered in parallel.

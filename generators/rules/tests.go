@@ -62,9 +62,12 @@ type expSample struct {
 // Tests returns the promtool unit tests: per SLO instance a healthy, a
 // fast-burn-and-recovery and a slow-burn scenario, and per diagnostic alert
 // a firing and a quiet case.
-func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) {
+func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) { return testsFor(p, alertRules(s)) }
+
+// testsFor builds the tests from the alerting rules alone (indexed by
+// alertRules), so it can run while the rule files render.
+func testsFor(p *plan.Plan, alerts map[string][]Rule) ([]emit.Artifact, error) {
 	var arts []emit.Artifact
-	alerts := alertRules(s)
 	cache := simCache{}
 	type file struct {
 		rules []string
@@ -112,12 +115,13 @@ func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) {
 	return arts, nil
 }
 
-// alertRules indexes alerting rules by name and labels.
+// alertRules indexes copies of the alerting rules by name.
 func alertRules(s *Set) map[string][]Rule {
 	out := map[string][]Rule{}
 	for _, g := range s.Groups {
 		for _, r := range g.Rules {
 			if r.Alert != "" {
+				r.Expr = nil // the tests read names, labels and annotations
 				out[r.Alert] = append(out[r.Alert], r)
 			}
 		}
