@@ -3,6 +3,7 @@ package dashboards_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -79,6 +80,9 @@ func loadFixture(t *testing.T, name string) *fixture {
 	case "edge":
 		sp, d := schema.LoadFiles([]schema.File{{Name: "edge.cue", Data: []byte(edgeSpec)}})
 		s, ds = sp, d
+	case "tenants":
+		sp, d := schema.LoadFiles([]schema.File{{Name: "tenants.cue", Data: []byte(manyTenantsSpec())}})
+		s, ds = sp, d
 	default:
 		sp, d := schema.Load("../../examples/" + name)
 		s, ds = sp, d
@@ -113,7 +117,50 @@ func loadFixture(t *testing.T, name string) *fixture {
 	return f
 }
 
-var fixtureNames = []string{"platform", "quickstart", "edge"}
+var fixtureNames = []string{"platform", "quickstart", "edge", "tenants"}
+
+// manyTenantsSpec has a workload whose gateway SLOs cover more tenants than
+// the overview writes rows for (they become a repeated row) and one with
+// few (written out).
+func manyTenantsSpec() string {
+	var tenants, many []string
+	for i := 1; i <= 11; i++ {
+		tenants = append(tenants, fmt.Sprintf("%q: {}", fmt.Sprintf("team-%02d", i)))
+		many = append(many, fmt.Sprintf("%q", fmt.Sprintf("team-%02d", i)))
+	}
+	return `
+environment: "prod"
+gpus: "H100-80GB": hourlyCost: 4.0
+models: "m": {
+	engine: "vllm", engineVersion: "0.11.0"
+	selector: {job: "m"}
+	gpu: "H100-80GB"
+}
+tenants: {` + strings.Join(tenants, ", ") + `}
+workloads: {
+	"busy": {
+		class: "chat"
+		models: ["m"]
+		tenants: [` + strings.Join(many, ", ") + `]
+		slos: {
+			ttft: {threshold: "1s", objective: 99}
+			e2e: {threshold: "10s", objective: 99, source: "gateway"}
+			success: {objective: 99.5, source: "gateway"}
+		}
+	}
+	"quiet": {
+		class: "rag"
+		models: ["m"]
+		tenants: ["team-01", "team-02", "team-03"]
+		slos: e2e: {threshold: "20s", objective: 95, source: "gateway"}
+	}
+}
+tracing: {
+	collectorVersion: "0.140.0"
+	spans: {e2e: "gen_ai.completion"}
+}
+`
+}
 
 // panelRef is a panel with the row it sits under.
 type panelRef struct {

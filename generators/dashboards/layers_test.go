@@ -2,10 +2,12 @@ package dashboards_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 
 	"github.com/inferobs/inferobs/generators/plan"
@@ -434,5 +436,90 @@ func TestCostPanels(t *testing.T) {
 	p, _ := f.panel(t, "business-cost", "GPU cost per hour by model")
 	if u := *p.panel.FieldConfig.Defaults.Unit; u != "currencyEUR" {
 		t.Errorf("EUR shown as %q", u)
+	}
+}
+
+// TestOverviewRepeatsTenantRows: a workload and model with more tenants
+// than the overview writes rows for get one row Grafana repeats over a
+// hidden variable listing exactly their tenants; its queries select the
+// repeat's tenant. A workload with few tenants keeps a row per tenant.
+func TestOverviewRepeatsTenantRows(t *testing.T) {
+	f := loadFixture(t, "tenants")
+	var repeated []*dashboard.RowPanel
+	rows := map[string]bool{}
+	for _, pr := range f.dash["overview"].Panels {
+		if r := pr.RowPanel; r != nil {
+			rows[*r.Title] = true
+			if r.Repeat != nil {
+				repeated = append(repeated, r)
+			}
+		}
+	}
+	if len(repeated) != 1 {
+		t.Fatalf("want one repeated row (workload busy), got %d", len(repeated))
+	}
+	r := repeated[0]
+	v := *r.Repeat
+	if want := "busy · m · tenant ${" + v + "} (gateway)"; *r.Title != want {
+		t.Errorf("repeated row title %q, want %q", *r.Title, want)
+	}
+	for i := 1; i <= 11; i++ {
+		if rows[fmt.Sprintf("busy · m · tenant team-%02d (gateway)", i)] {
+			t.Errorf("busy has a written-out row for team-%02d besides the repeated one", i)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		if !rows[fmt.Sprintf("quiet · m · tenant team-%02d (gateway)", i)] {
+			t.Errorf("quiet (3 tenants) lost its row for team-%02d", i)
+		}
+	}
+
+	var values []string
+	found := false
+	for _, tv := range f.dash["overview"].Templating.List {
+		if tv.Name != v {
+			continue
+		}
+		found = true
+		if tv.Hide == nil || *tv.Hide != dashboard.VariableHideHideVariable {
+			t.Errorf("variable %s is not hidden", v)
+		}
+		for _, o := range tv.Options {
+			if s := *o.Value.String; s != "$__all" {
+				values = append(values, s)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no variable %s for the repeated row", v)
+	}
+	var want []string
+	for _, s := range f.plan.SLOs {
+		if s.Workload.Name == "busy" && s.Tenant != nil && !slices.Contains(want, s.Tenant.Name) {
+			want = append(want, s.Tenant.Name)
+		}
+	}
+	if !slices.Equal(values, want) {
+		t.Errorf("variable %s lists %v, want the tenants with busy's gateway SLOs %v", v, values, want)
+	}
+
+	// Every gateway SLO id of busy has its four panels, reading the
+	// repeat's tenant.
+	var titles []string
+	for _, p := range r.Panels {
+		titles = append(titles, *p.Title)
+		for _, q := range promTargets(t, panelRef{"overview", *r.Title, p}) {
+			if !strings.Contains(q.Expr, `tenant="${`+v+`}"`) {
+				t.Errorf("%s: query does not select the repeat's tenant: %s", *p.Title, q.Expr)
+			}
+			parse(t, *p.Title, q.Expr)
+		}
+	}
+	for _, id := range []string{"busy-e2e", "busy-success"} {
+		for _, kind := range []string{"SLI", "Budget left", "Burn rate", "Alerts"} {
+			if n := kind + " · " + id + " · m · ${" + v + "}"; !slices.Contains(titles, n) {
+				t.Errorf("repeated row has no panel %q (has %v)", n, titles)
+			}
+		}
 	}
 }

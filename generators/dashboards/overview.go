@@ -26,13 +26,16 @@ import (
 // overview: a status table of every SLO, the firing SLO alerts, then one
 // row per workload and model (engine-sourced SLOs) and one per workload,
 // model and tenant (gateway-sourced SLOs), each SLO with its SLI, error
-// budget, burn rates and alerts.
+// budget, burn rates and alerts. Where a workload and model have more than
+// maxTenantRows tenants, their tenant rows are one row that Grafana repeats
+// per tenant: hundreds of written-out rows make a dashboard of tens of
+// megabytes that Grafana loads slowly, if at all.
 func overview(c *ctx, b *dashboard.DashboardBuilder) {
 	b.WithVariable(c.modelVariable())
 	addRow(b, "All SLOs", false,
 		size(16, 10, c.sloStatusTable()),
 		size(8, 10, c.firingAlertsTable()))
-	for _, g := range sloGroups(c.p.SLOs) {
+	for _, g := range repeatTenantRows(sloGroups(c.p.SLOs)) {
 		var panels []cog.Builder[dashboard.Panel]
 		for _, s := range g.slos {
 			panels = append(panels,
@@ -41,8 +44,64 @@ func overview(c *ctx, b *dashboard.DashboardBuilder) {
 				size(12, 7, c.sloBurnRateTimeseries(s)),
 				size(4, 7, c.sloAlertsStat(s)))
 		}
-		addRow(b, g.title, g.tenant != "", panels...)
+		if g.repeat == "" {
+			addRow(b, g.title, g.tenant != "", panels...)
+			continue
+		}
+		// A hidden variable per repeated row lists exactly the tenants
+		// that have these SLOs, so no repeat comes up empty.
+		b.WithVariable(customVariable(g.repeat, "Tenants of "+g.workload+" on "+g.model,
+			"Tenants whose gateway SLOs of workload "+g.workload+" on model "+g.model+" the overview repeats a row for.", g.tenants).
+			Hide(dashboard.VariableHideHideVariable))
+		r := dashboard.NewRowBuilder(g.title).Repeat(g.repeat)
+		for _, p := range panels {
+			r.WithPanel(p)
+		}
+		b.WithRow(r)
 	}
+}
+
+// maxTenantRows is the most tenant rows one workload and model get written
+// out; beyond it they become one repeated row.
+const maxTenantRows = 8
+
+// repeatTenantRows replaces the tenant rows of each workload and model that
+// has more than maxTenantRows of them by one row repeated over a variable.
+// The row's panels are built from the first tenant's SLOs with the tenant
+// name replaced by the variable, which Grafana substitutes per repeat (the
+// SLOs of one id differ between tenants only by that label).
+func repeatTenantRows(groups []*sloGroup) []*sloGroup {
+	count := map[string]int{}
+	for _, g := range groups {
+		if g.tenant != "" {
+			count[g.workload+"\x00"+g.model]++
+		}
+	}
+	var out []*sloGroup
+	repeated := map[string]*sloGroup{}
+	for _, g := range groups {
+		key := g.workload + "\x00" + g.model
+		if g.tenant == "" || count[key] <= maxTenantRows {
+			out = append(out, g)
+			continue
+		}
+		if r, ok := repeated[key]; ok {
+			r.tenants = append(r.tenants, g.tenant)
+			continue
+		}
+		v := fmt.Sprintf("tenant_%d", len(repeated)+1)
+		ref := "${" + v + "}"
+		r := &sloGroup{workload: g.workload, model: g.model, tenant: ref, repeat: v, tenants: []string{g.tenant},
+			title: fmt.Sprintf("%s · %s · tenant %s (gateway)", g.workload, g.model, ref)}
+		for _, s := range g.slos {
+			t := *s
+			t.Tenant = &plan.Tenant{Name: ref}
+			r.slos = append(r.slos, &t)
+		}
+		repeated[key] = r
+		out = append(out, r)
+	}
+	return out
 }
 
 // sloGroup is the SLOs of one workload and model (and tenant).
@@ -50,6 +109,10 @@ type sloGroup struct {
 	workload, model, tenant string
 	title                   string
 	slos                    []*plan.SLO
+	// repeat names the variable a repeated tenant row iterates over, and
+	// tenants its values.
+	repeat  string
+	tenants []string
 }
 
 // sloGroups groups the plan's SLOs (already sorted by workload, kind, model,
