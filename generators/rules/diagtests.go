@@ -39,17 +39,25 @@ func diagnosticTests(p *plan.Plan, alerts map[string][]Rule) []testGroup {
 		cases = append(cases, modelDiagCases(p, m)...)
 	}
 	cases = append(cases, gpuDiagCases()...)
+	// Two replicas up per model, so a rule that forgets to aggregate its
+	// targets fails to evaluate.
+	ups := map[*plan.Model][]inputSeries{}
+	for _, m := range p.Models {
+		second := upSeries(m)
+		second["instance"] = fmt.Sprintf("10.0.0.11:%d", m.Catalog.Info.DefaultPort)
+		ups[m] = []inputSeries{seriesOf(upSeries(m), steady(1, diagMinutes)), seriesOf(second, steady(1, diagMinutes))}
+	}
 	var out []testGroup
 	for _, c := range cases {
-		// Every other model is up, so only the case's own model can page
-		// for a missing target.
-		// Two replicas each, so a rule that forgets to aggregate its
-		// targets fails to evaluate.
+		// A missing-target case has every other model up, so only its own
+		// model can page; other cases need only their own model's
+		// targets (every model's for GPU cases, which have none), as the
+		// test looks at one alert name.
 		for _, m := range p.Models {
-			if m != c.model || c.alert != AlertTargetMissing {
-				second := upSeries(m)
-				second["instance"] = fmt.Sprintf("10.0.0.11:%d", m.Catalog.Info.DefaultPort)
-				c.series = append(c.series, seriesOf(upSeries(m), steady(1, diagMinutes)), seriesOf(second, steady(1, diagMinutes)))
+			switch {
+			case c.alert == AlertTargetMissing && m != c.model,
+				c.alert != AlertTargetMissing && (c.model == nil || c.model == m):
+				c.series = append(c.series, ups[m]...)
 			}
 		}
 		rule, ok := findRule(alerts[c.alert], c.model)

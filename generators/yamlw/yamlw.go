@@ -286,6 +286,10 @@ func scalarStyle(s string) style {
 	prevSpace := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if plainByte[c] {
+			prevSpace = false
+			continue
+		}
 		switch {
 		case c == ' ':
 			prevSpace = true
@@ -312,6 +316,15 @@ func scalarStyle(s string) style {
 	}
 	return st
 }
+
+// plainByte marks the ASCII bytes that never affect the style of a
+// scalar past its first character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = c != ':' && c != '#'
+	}
+	return t
+}()
 
 // multiLineStyle: a literal block unless a line ends in a space, a
 // character needs escaping, or the text starts with a space or line break
