@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/prometheus/prometheus/model/rulefmt"
 
 	"github.com/inferobs/inferobs/generators/plan"
@@ -17,24 +20,7 @@ func ruleFileNode(rgs []rulefmt.RuleGroup) yamlw.Node {
 	for i, g := range rgs {
 		rules := make(yamlw.Seq, len(g.Rules))
 		for j, r := range g.Rules {
-			m := make(yamlw.Map, 0, 5)
-			if r.Record != "" {
-				m = append(m, yamlw.Field{Key: "record", Value: yamlw.Str(r.Record)})
-			}
-			if r.Alert != "" {
-				m = append(m, yamlw.Field{Key: "alert", Value: yamlw.Str(r.Alert)})
-			}
-			m = append(m, yamlw.Field{Key: "expr", Value: yamlw.Str(r.Expr)})
-			if r.For != 0 {
-				m = append(m, yamlw.Field{Key: "for", Value: yamlw.Str(r.For.String())})
-			}
-			if len(r.Labels) > 0 {
-				m = append(m, yamlw.Field{Key: "labels", Value: yamlw.Strings(r.Labels)})
-			}
-			if len(r.Annotations) > 0 {
-				m = append(m, yamlw.Field{Key: "annotations", Value: yamlw.Strings(r.Annotations)})
-			}
-			rules[j] = m
+			rules[j] = ruleMap(r)
 		}
 		gm := yamlw.Map{{Key: "name", Value: yamlw.Str(g.Name)}}
 		if g.Interval != 0 {
@@ -45,6 +31,29 @@ func ruleFileNode(rgs []rulefmt.RuleGroup) yamlw.Node {
 	return yamlw.Map{{Key: "groups", Value: groups}}
 }
 
+// ruleMap is one rule with rulefmt's fields in rulefmt's order, empty ones
+// left out.
+func ruleMap(r rulefmt.Rule) yamlw.Map {
+	m := make(yamlw.Map, 0, 5)
+	if r.Record != "" {
+		m = append(m, yamlw.Field{Key: "record", Value: yamlw.Str(r.Record)})
+	}
+	if r.Alert != "" {
+		m = append(m, yamlw.Field{Key: "alert", Value: yamlw.Str(r.Alert)})
+	}
+	m = append(m, yamlw.Field{Key: "expr", Value: yamlw.Str(r.Expr)})
+	if r.For != 0 {
+		m = append(m, yamlw.Field{Key: "for", Value: yamlw.Str(r.For.String())})
+	}
+	if len(r.Labels) > 0 {
+		m = append(m, yamlw.Field{Key: "labels", Value: yamlw.Strings(r.Labels)})
+	}
+	if len(r.Annotations) > 0 {
+		m = append(m, yamlw.Field{Key: "annotations", Value: yamlw.Strings(r.Annotations)})
+	}
+	return m
+}
+
 // prometheusRuleNode is a monitoring.coreos.com/v1 PrometheusRule holding
 // the groups, keys sorted as Kubernetes tooling prints them.
 func prometheusRuleNode(p *plan.Plan, file string, rgs []rulefmt.RuleGroup) yamlw.Node {
@@ -52,23 +61,8 @@ func prometheusRuleNode(p *plan.Plan, file string, rgs []rulefmt.RuleGroup) yaml
 	for i, g := range rgs {
 		rules := make(yamlw.Seq, len(g.Rules))
 		for j, r := range g.Rules {
-			m := make(yamlw.Map, 0, 6)
-			if r.Alert != "" {
-				m = append(m, yamlw.Field{Key: "alert", Value: yamlw.Str(r.Alert)})
-			}
-			if len(r.Annotations) > 0 {
-				m = append(m, yamlw.Field{Key: "annotations", Value: yamlw.Strings(r.Annotations)})
-			}
-			m = append(m, yamlw.Field{Key: "expr", Value: yamlw.Str(r.Expr)})
-			if r.For != 0 {
-				m = append(m, yamlw.Field{Key: "for", Value: yamlw.Str(r.For.String())})
-			}
-			if len(r.Labels) > 0 {
-				m = append(m, yamlw.Field{Key: "labels", Value: yamlw.Strings(r.Labels)})
-			}
-			if r.Record != "" {
-				m = append(m, yamlw.Field{Key: "record", Value: yamlw.Str(r.Record)})
-			}
+			m := ruleMap(r)
+			slices.SortFunc(m, func(a, b yamlw.Field) int { return strings.Compare(a.Key, b.Key) })
 			rules[j] = m
 		}
 		groups[i] = yamlw.Map{
