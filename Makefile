@@ -69,7 +69,8 @@ test: vet unit check-out check-tools $(if $(PROMETHEUS),e2e)
 # make bench: compile-time benchmarks (Go, per stage and whole compile, on
 # quickstart, platform and the generated large spec at BENCH_SCALES), the
 # large spec's `inferobs generate` as a process (median of BENCH_RUNS), and
-# the samples the platform's SLO rules read per minute against sloth's.
+# the samples the platform's SLO rules read per minute against sloth's, and
+# generation time per SLO against sloth's on the large spec.
 # Nothing is asserted; everything is printed. The large spec and outputs go
 # to BENCH_DIR (never committed); sloth is installed into BENCH_BIN.
 BENCH_DIR     ?= $(or $(TMPDIR),/tmp)/inferobs-bench
@@ -90,7 +91,8 @@ bench: build
 	@$(GO) version -m $(BENCH_BIN)/sloth 2>/dev/null | grep -q 'mod.*github.com/slok/sloth.*$(SLOTH_VERSION)' \
 		|| GOBIN=$(BENCH_BIN) $(GO) install github.com/slok/sloth/cmd/sloth@$(SLOTH_VERSION) \
 		|| echo "could not install sloth $(SLOTH_VERSION): the sloth comparison will be skipped"
-	INFEROBS_BENCH_SAMPLES=1 INFEROBS_SLOTH=$(BENCH_BIN)/sloth $(GO) test -timeout 30m -count=1 -v -run '^TestSamplesPerMinute$$' ./generators/bench/ \
+	INFEROBS_BENCH_SAMPLES=1 INFEROBS_SLOTH=$(BENCH_BIN)/sloth INFEROBS_BIN=$(CURDIR)/$(BIN) INFEROBS_BENCH_RUNS=$(BENCH_RUNS) \
+		$(GO) test -timeout 30m -count=1 -v -run '^(TestSamplesPerMinute|TestGenerationTimeVsSloth)$$' ./generators/bench/ \
 		| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' | tee $(BENCH_DIR)/samples.txt
 
 clean:

@@ -10,5 +10,7 @@
 //   - samples_test.go: the samples the platform's SLO rules read per minute
 //     at steady state, evaluated by the real PromQL engine over synthetic
 //     series (synth_test.go), against the rules sloth generates for the same
-//     SLOs (INFEROBS_BENCH_SAMPLES=1; INFEROBS_SLOTH names the sloth binary).
+//     SLOs (INFEROBS_BENCH_SAMPLES=1; INFEROBS_SLOTH names the sloth binary);
+//   - sloth_test.go: generation time per SLO of `inferobs generate` and
+//     `sloth generate` on the large spec's SLO instances (INFEROBS_BIN).
 package bench

@@ -195,6 +195,11 @@ load 15s
 				t.Fatal(res.Err)
 			}
 			got = append(got, qr.Stats().Samples.TotalSamples)
+			// The engine does not order an instant vector's series.
+			if v, err := res.Vector(); err == nil {
+				sort.Slice(v, func(i, j int) bool { return labels.Compare(v[i].Metric, v[j].Metric) < 0 })
+				res.Value = v
+			}
 			vals = append(vals, res.String())
 			qr.Close()
 		}
