@@ -88,7 +88,9 @@ func TestGenerationTimeVsSloth(t *testing.T) {
 		}
 	}
 	n := len(r.Plan.SLOs)
-	per := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)/float64(n)) }
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)/float64(n))
+	}
 	fmt.Printf("\nGeneration time per SLO, large spec (%d SLO instances; whole process, median of %d runs)\n\n", n, runs)
 	fmt.Printf("  inferobs generate (every artifact):  %8.2f s  %s per SLO  %d recording + %d alerting rules (all kinds)\n", ours.Seconds(), per(ours), oursRec, oursAlert)
 	fmt.Printf("  sloth generate (rule file only):     %8.2f s  %s per SLO  %d recording + %d alerting rules\n",
