@@ -355,6 +355,12 @@ const replicas = 2
 func sloSeries(p *plan.Plan, s *plan.SLO, sc scenario) []inputSeries {
 	ex := s.SLI.Example
 	shards := shardLabels(s)
+	ranks := 0 // data-parallel ranks per replica (shards share an instance)
+	for _, sh := range shards {
+		if sh["instance"] == shards[0]["instance"] {
+			ranks++
+		}
+	}
 	var out []inputSeries
 	per := eventsPerMinute / float64(len(shards))
 	for _, shard := range shards {
@@ -368,7 +374,10 @@ func sloSeries(p *plan.Plan, s *plan.SLO, sc scenario) []inputSeries {
 				inputSeries{seriesText(ex.Good, shard), counterValues(sc, func(bad float64) float64 { return per * (1 - bad) })},
 				inputSeries{seriesText(ex.Bad, shard), counterValues(sc, func(bad float64) float64 { return per * bad })})
 		case plan.ShapeGauge:
-			over := s.SLI.GaugeMax + 1
+			// Over the limit per replica, but split across its
+			// data-parallel ranks so that no rank alone is: a rule that
+			// forgets to sum the ranks misses the breach.
+			over := (s.SLI.GaugeMax + 1) / float64(ranks)
 			out = append(out, inputSeries{seriesText(ex.Good, shard), gaugeValues(sc, func(bad float64) float64 {
 				if bad >= 0.5 {
 					return over
