@@ -17,11 +17,7 @@ func (metricRemoved) name() string { return metricRemovedName }
 
 func (metricRemoved) check(e *entry) []Finding {
 	var out []Finding
-	for _, s := range e.sels {
-		cat, ok := e.cats.forName(s.name)
-		if !ok {
-			continue
-		}
+	for s, cat := range e.engineSels() {
 		if sr, ok := resolveSeries(cat, s.name); ok {
 			if msg, ok := deprecation(cat, sr); ok {
 				out = append(out, e.findingAt(s.vs, metricRemovedName, SeverityWarning, "%s", msg))

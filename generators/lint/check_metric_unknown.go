@@ -21,11 +21,7 @@ func (metricUnknown) name() string { return metricUnknownName }
 
 func (metricUnknown) check(e *entry) []Finding {
 	var out []Finding
-	for _, s := range e.sels {
-		cat, ok := e.cats.forName(s.name)
-		if !ok {
-			continue
-		}
+	for s, cat := range e.engineSels() {
 		if sr, ok := resolveSeries(cat, s.name); ok {
 			if sr.fam.Type == library.Histogram && sr.suffix == "" {
 				out = append(out, e.findingAt(s.vs, metricUnknownName, SeverityError,

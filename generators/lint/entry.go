@@ -3,11 +3,14 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/parser/posrange"
+
+	"github.com/inferobs/inferobs/library"
 )
 
 // exprKind says where an expression came from.
@@ -73,6 +76,18 @@ type selectorRef struct {
 	vs   *parser.VectorSelector
 	path []parser.Node
 	name string
+}
+
+// engineSels yields the selectors whose name an engine catalog owns, with
+// that catalog.
+func (e *entry) engineSels() iter.Seq2[selectorRef, *library.Catalog] {
+	return func(yield func(selectorRef, *library.Catalog) bool) {
+		for _, s := range e.sels {
+			if cat, ok := e.cats.forName(s.name); ok && !yield(s, cat) {
+				return
+			}
+		}
+	}
 }
 
 // promqlParser accepts experimental functions, so a dashboard using them

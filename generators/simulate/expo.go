@@ -3,6 +3,7 @@ package simulate
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -62,22 +63,30 @@ func writeText(b *bytes.Buffer, fams []family) {
 	}
 }
 
-func writeSeries(b *bytes.Buffer, name string, ls []label) {
-	b.WriteString(name)
+// seriesWriter is what the exposition writers write to (a bytes.Buffer or
+// a bufio.Writer).
+type seriesWriter interface {
+	io.StringWriter
+	io.ByteWriter
+}
+
+// writeSeries writes name{label="value",...} with label values escaped.
+func writeSeries(w seriesWriter, name string, ls []label) {
+	w.WriteString(name)
 	if len(ls) == 0 {
 		return
 	}
-	b.WriteByte('{')
+	w.WriteByte('{')
 	for i, l := range ls {
 		if i > 0 {
-			b.WriteByte(',')
+			w.WriteByte(',')
 		}
-		b.WriteString(l.name)
-		b.WriteString(`="`)
-		b.WriteString(valueEscaper.Replace(l.value))
-		b.WriteByte('"')
+		w.WriteString(l.name)
+		w.WriteString(`="`)
+		w.WriteString(valueEscaper.Replace(l.value))
+		w.WriteByte('"')
 	}
-	b.WriteByte('}')
+	w.WriteByte('}')
 }
 
 func formatValue(v float64, style valueStyle, isFloat bool) string {

@@ -52,7 +52,7 @@ func (s *Sim) WriteOpenMetrics(w io.Writer, duration, step time.Duration) error 
 				fmt.Fprintf(bw, "# TYPE %s %s\n# HELP %s %s\n", omName, omType, omName, omHelpEscaper.Replace(f.help))
 			}
 			for _, smp := range f.samples {
-				writeSeriesTo(bw, smp.name, smp.labels)
+				writeSeries(bw, smp.name, smp.labels)
 				bw.WriteByte(' ')
 				bw.WriteString(strconv.FormatFloat(smp.value, 'g', -1, 64))
 				bw.WriteByte(' ')
@@ -81,22 +81,4 @@ func openMetricsFamily(f family) (name, typ string) {
 		return f.name, f.typ
 	}
 	return f.name, "unknown"
-}
-
-func writeSeriesTo(w *bufio.Writer, name string, ls []label) {
-	w.WriteString(name)
-	if len(ls) == 0 {
-		return
-	}
-	w.WriteByte('{')
-	for i, l := range ls {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		w.WriteString(l.name)
-		w.WriteString(`="`)
-		w.WriteString(valueEscaper.Replace(l.value))
-		w.WriteByte('"')
-	}
-	w.WriteByte('}')
 }
