@@ -466,21 +466,6 @@ func windowed(e promql.Expr) string {
 	return strings.ReplaceAll(promql.MustString(e), "["+model.Duration(windowSentinel).String(), "[{{.window}}")
 }
 
-// sumRates is inferobs's SLI expression: the sum of the rates of the
-// selections, every operand after the first allowed to be absent.
-func sumRates(sels []plan.Selector, w time.Duration) promql.Expr {
-	var acc promql.Expr
-	for i, sel := range sels {
-		r := promql.Sum(promql.Rate(sel.VectorSelector(), w))
-		if i == 0 {
-			acc = r
-			continue
-		}
-		acc = promql.Add(acc, promql.Paren(promql.Or(r, promql.Call("vector", promql.Num(0)))))
-	}
-	return acc
-}
-
 // instanceName names an SLO instance for sloth (and matches sloth's
 // recorded ratios with inferobs's).
 func instanceName(slo, model, tenant string) string {
@@ -524,7 +509,7 @@ func slothInput(p *plan.Plan, form string) ([]byte, error) {
 			ok := promql.Subquery(promql.Paren(promql.LteBool(promql.Max(gauge), promql.Num(s.SLI.GaugeMax))), windowSentinel, p.EvaluationInterval)
 			sli.Raw = &slothRaw{ErrorRatioQuery: windowed(promql.Sub(promql.Num(1), promql.Call("avg_over_time", ok)))}
 		default:
-			good, total := sumRates(s.SLI.Good, windowSentinel), sumRates(s.SLI.Total, windowSentinel)
+			good, total := plan.SumRates(s.SLI.Good, windowSentinel), plan.SumRates(s.SLI.Total, windowSentinel)
 			if form == "raw" {
 				sli.Raw = &slothRaw{ErrorRatioQuery: windowed(promql.Sub(promql.Num(1), promql.Div(promql.Paren(good), promql.Paren(total))))}
 			} else {

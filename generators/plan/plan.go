@@ -201,6 +201,22 @@ type Selector struct {
 // VectorSelector builds the PromQL selector.
 func (s Selector) VectorSelector() *parser.VectorSelector { return promql.Sel(s.Series, s.Matchers...) }
 
+// SumRates is how an SLI counts events: the sum of the rates of the
+// selections over w, every operand after the first allowed to be absent (a
+// failure counter before the first failure).
+func SumRates(sels []Selector, w time.Duration) promql.Expr {
+	var acc promql.Expr
+	for i, sel := range sels {
+		r := promql.Sum(promql.Rate(sel.VectorSelector(), w))
+		if i == 0 {
+			acc = r
+			continue
+		}
+		acc = promql.Add(acc, promql.Paren(promql.Or(r, promql.Call("vector", promql.Num(0)))))
+	}
+	return acc
+}
+
 // SLI is the concrete measurement behind an SLO.
 type SLI struct {
 	Type SLIType

@@ -75,21 +75,6 @@ func sloRule(record string, l map[string]string, e promql.Expr) Rule {
 	return Rule{Record: record, Expr: e, Labels: l}
 }
 
-// sumRates adds the rates of several selectors; every operand after the
-// first may be absent (a failure counter before the first failure).
-func sumRates(sels []plan.Selector, w time.Duration) promql.Expr {
-	var acc promql.Expr
-	for i, sel := range sels {
-		r := promql.Sum(promql.Rate(sel.VectorSelector(), w))
-		if i == 0 {
-			acc = r
-			continue
-		}
-		acc = promql.Add(acc, promql.Paren(promql.Or(r, promql.Call("vector", promql.Num(0)))))
-	}
-	return acc
-}
-
 // errorRatio is 1 - good/total, with 0/0 giving no sample.
 func errorRatio(good, total promql.Expr) promql.Expr {
 	return promql.Sub(promql.Num(1), promql.Div(good, promql.Paren(promql.Gt(total, promql.Num(0)))))
@@ -144,8 +129,8 @@ func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
 			sloRule(library.RecSLITotal, l, promql.OverTime("count", ok, baseWindow)))
 	default:
 		fast = append(fast,
-			sloRule(library.RecSLIGood, l, sumRates(s.SLI.Good, baseWindow)),
-			sloRule(library.RecSLITotal, l, sumRates(s.SLI.Total, baseWindow)))
+			sloRule(library.RecSLIGood, l, plan.SumRates(s.SLI.Good, baseWindow)),
+			sloRule(library.RecSLITotal, l, plan.SumRates(s.SLI.Total, baseWindow)))
 	}
 
 	goodSampled, totalSampled := recordedSel(library.RecSLIGoodSampled, s), recordedSel(library.RecSLITotalSampled, s)
