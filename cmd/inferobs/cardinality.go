@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/inferobs/inferobs/generators/cardinality"
-	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/generators/compiler"
 )
 
 func (a *app) cardinalityCmd() *cobra.Command {
@@ -16,25 +15,24 @@ func (a *app) cardinalityCmd() *cobra.Command {
 		Short: "Estimate the active series of every family the outputs read or create",
 		Long:  "cardinality prints, per metric family, the expected active series, its share of cardinality.budget and the formula with the spec's numbers filled in. It exits 1 when the total is over budget.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, ds := loadSpec(args)
+			s, ds := compiler.Load(args...)
 			if s == nil {
 				return a.report(ds)
 			}
-			p, pds := plan.New(s)
-			if p == nil {
+			r, pds := compiler.EstimateCardinality(s)
+			if r == nil {
 				return a.report(append(ds, pds...))
 			}
-			r := cardinality.Estimate(p, cardinality.Options{})
 			if err := r.Write(a.stdout, format); err != nil {
-				var uf *cardinality.UnknownFormatError
+				var uf *compiler.CardinalityFormatError
 				if errors.As(err, &uf) {
 					return usageError(cmd, err)
 				}
 				return a.fail("%v", err)
 			}
-			return a.report(append(append(ds, pds...), cardinality.Check(p, r)...))
+			return a.report(append(ds, pds...))
 		},
 	}
-	cmd.Flags().StringVar(&format, "output", cardinality.FormatTable, "table or json")
+	cmd.Flags().StringVar(&format, "output", compiler.CardinalityFormats[0], "table or json")
 	return cmd
 }

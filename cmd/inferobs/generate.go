@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inferobs/inferobs/generators/compiler"
-	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/schema/diag"
 )
 
@@ -25,7 +24,7 @@ func (a *app) generateCmd() *cobra.Command {
 			if rerr := a.report(r.Diagnostics); rerr != nil {
 				return rerr
 			}
-			res, err := r.Write(dir, emit.Options{Force: force})
+			res, err := r.Write(dir, compiler.WriteOptions{Force: force})
 			if err != nil {
 				return a.fail("%v", err)
 			}

@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
-	"github.com/inferobs/inferobs/generators/lint"
+	"github.com/inferobs/inferobs/generators/compiler"
 )
 
 func (a *app) lintCmd() *cobra.Command {
@@ -18,27 +19,25 @@ func (a *app) lintCmd() *cobra.Command {
 		Long: "lint reads Prometheus rule files, PrometheusRule objects and Grafana dashboard JSON and reports PromQL that does not parse, metric names the engine version does not expose (with the replacement), counters read without rate, quantiles without le, data-parallel double counting, le values that are not buckets, forbidden labels, alerts without a comparison, duplicate rules and long group intervals.\n\n" +
 			"Without --engine the engine is inferred from the names used and checked at its newest release.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := lint.Options{ForbiddenLabels: forbidden}
+			opts := compiler.LintOptions{ForbiddenLabels: forbidden}
 			if engine != "" {
-				e, v, err := lint.ParseEngineFlag(engine)
-				if err != nil {
+				if err := compiler.ParseEngine(engine, &opts); err != nil {
 					return usageError(cmd, err)
 				}
-				opts.Engine, opts.Version = e, v
 			}
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			all, err := lint.Paths(args, opts)
+			all, err := compiler.Lint(args, opts)
 			if err != nil {
 				return a.fail("%v", err)
 			}
 			// Which version was assumed is a note about the run, not a
 			// finding about a file: say it once per engine, on stderr.
-			var fs []lint.Finding
+			var fs []compiler.Finding
 			noted := map[string]bool{}
 			for _, f := range all {
-				if f.Check != lint.EngineAssumed {
+				if f.Check != compiler.FindingEngineAssumed {
 					fs = append(fs, f)
 					continue
 				}
@@ -47,20 +46,13 @@ func (a *app) lintCmd() *cobra.Command {
 					fmt.Fprintln(a.stderr, "note: "+f.Message)
 				}
 			}
-			switch format {
-			case "text":
-				err = lint.FormatText(a.stdout, fs)
-			case "json":
-				err = lint.FormatJSON(a.stdout, fs)
-			case "github":
-				err = lint.FormatGitHub(a.stdout, fs)
-			default:
+			if !slices.Contains(compiler.LintFormats, format) {
 				return usageError(cmd, fmt.Errorf("unknown --format %q: want text, json or github", format))
 			}
-			if err != nil {
+			if err := compiler.WriteFindings(a.stdout, fs, format); err != nil {
 				return a.fail("%v", err)
 			}
-			if lint.HasErrors(fs) && !warnOnly {
+			if compiler.HasErrors(fs) && !warnOnly {
 				return &exitError{code: exitInvalid}
 			}
 			return nil

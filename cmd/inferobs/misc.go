@@ -6,11 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inferobs/inferobs/generators/compiler"
-	"github.com/inferobs/inferobs/schema"
-	"github.com/inferobs/inferobs/schema/diag"
 )
-
-func loadSpec(paths []string) (*schema.Spec, diag.List) { return compiler.Load(paths...) }
 
 func (a *app) schemaCmd() *cobra.Command {
 	return &cobra.Command{
@@ -18,7 +14,7 @@ func (a *app) schemaCmd() *cobra.Command {
 		Short: "Print the CUE schema specs are unified with",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprint(a.stdout, schema.Text())
+			_, err := fmt.Fprint(a.stdout, compiler.SchemaText())
 			return err
 		},
 	}

@@ -1,7 +1,9 @@
 // Package compiler is inferobs as a Go library: load a spec from files or
 // bytes, compile it into an in-memory set of artifacts (rule files,
-// dashboards, collector snippets, ...), and write them safely. The CLI uses
-// only this package.
+// dashboards, collector snippets, ...), write them safely, estimate a
+// spec's series, and lint existing rule files and dashboards. The CLI uses
+// this package for everything but `inferobs simulate`, which drives package
+// simulate with a compiled Result's Plan; diagnostics are schema/diag's.
 //
 // A typical use compiles a spec directory and reads or writes its artifacts:
 //

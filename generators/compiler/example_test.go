@@ -52,3 +52,39 @@ func Example() {
 	//   inferobs:slo:support-chat-ttft:slow every 5m
 	// alert: SupportChatTTFTBudgetBurn
 }
+
+// Compile a spec held in memory: an invalid one gives every problem with
+// its position.
+func ExampleCompileFiles() {
+	_, err := compiler.CompileFiles(compiler.File{Name: "spec.cue", Data: []byte(`
+environment: "prod"
+models: "m": {engine: "vllm", engineVersion: "0.11.0", selector: {job: "m"}, gpu: "H100-80GB"}
+`)})
+	fmt.Println(err)
+	// Output:
+	// spec.cue:3:83: models.m.gpu: unknown GPU "H100-80GB": the spec declares no gpus
+}
+
+// Lint a dashboard query written for an old vLLM against vLLM 0.11: the
+// removed metric is reported with its replacement.
+func ExampleLintFile() {
+	opts := compiler.LintOptions{}
+	if err := compiler.ParseEngine("vllm@0.11", &opts); err != nil {
+		log.Fatal(err)
+	}
+	rules := []byte(`groups:
+  - name: old
+    rules:
+      - record: gpu_cache:usage
+        expr: max(vllm:gpu_cache_usage_perc)
+`)
+	fs, err := compiler.LintFile("old-rules.yaml", rules, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range fs {
+		fmt.Printf("%s %s: %s\n", f.Check, f.Severity, f.Message)
+	}
+	// Output:
+	// metric/removed error: vllm:gpu_cache_usage_perc is hidden since vLLM 0.11 and removed in 0.12; use vllm:kv_cache_usage_perc
+}

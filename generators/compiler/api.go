@@ -1,0 +1,106 @@
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/inferobs/inferobs/generators/cardinality"
+	"github.com/inferobs/inferobs/generators/emit"
+	"github.com/inferobs/inferobs/generators/lint"
+	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/schema"
+	"github.com/inferobs/inferobs/schema/diag"
+)
+
+// File is a spec source held in memory (LoadFiles, CompileFiles): its
+// name is what positions in diagnostics refer to.
+type File = schema.File
+
+// WriteOptions control Result.Write (see emit.Options).
+type WriteOptions = emit.Options
+
+// SchemaText is the CUE schema every spec is checked against.
+func SchemaText() string { return schema.Text() }
+
+// LintOptions choose the engine version and forbidden labels of Lint.
+type LintOptions = lint.Options
+
+// Finding is one problem Lint reports, with its file, position and check.
+type Finding = lint.Finding
+
+// FindingEngineAssumed is the check name of the note saying which engine
+// version Lint assumed (when LintOptions name none): a note about the run,
+// not about a file.
+const FindingEngineAssumed = lint.EngineAssumed
+
+// Lint checks Prometheus rule files, PrometheusRule objects and Grafana
+// dashboards (files or directories) against the engine metric catalogs:
+// names the version does not expose, counters read without rate, le values
+// that are not buckets, forbidden labels and the other checks of package
+// lint.
+func Lint(paths []string, opts LintOptions) ([]Finding, error) { return lint.Paths(paths, opts) }
+
+// LintFile checks one file held in memory, like Lint.
+func LintFile(name string, data []byte, opts LintOptions) ([]Finding, error) {
+	return lint.File(name, data, opts)
+}
+
+// ParseEngine reads an engine@version flag (vllm@0.16, tgi@3.3) into
+// LintOptions.
+func ParseEngine(flag string, opts *LintOptions) error {
+	e, v, err := lint.ParseEngineFlag(flag)
+	if err != nil {
+		return err
+	}
+	opts.Engine, opts.Version = e, v
+	return nil
+}
+
+// LintFormats are the formats WriteFindings knows.
+var LintFormats = []string{"text", "json", "github"}
+
+// ErrUnknownFormat is wrapped by WriteFindings's error for a format it
+// does not know.
+var ErrUnknownFormat = errors.New("unknown format")
+
+// WriteFindings writes findings as text (file:line:col lines), json or
+// github (workflow annotations).
+func WriteFindings(w io.Writer, fs []Finding, format string) error {
+	switch format {
+	case "text":
+		return lint.FormatText(w, fs)
+	case "json":
+		return lint.FormatJSON(w, fs)
+	case "github":
+		return lint.FormatGitHub(w, fs)
+	}
+	return fmt.Errorf("%w %q: want %s", ErrUnknownFormat, format, strings.Join(LintFormats, ", "))
+}
+
+// HasErrors reports whether any finding is an error (not a warning or note).
+func HasErrors(fs []Finding) bool { return lint.HasErrors(fs) }
+
+// CardinalityReport is the expected active series per metric family.
+type CardinalityReport = cardinality.Report
+
+// CardinalityFormats are the formats CardinalityReport.Write knows.
+var CardinalityFormats = cardinality.Formats()
+
+// CardinalityFormatError is CardinalityReport.Write's error for a format
+// it does not know.
+type CardinalityFormatError = cardinality.UnknownFormatError
+
+// EstimateCardinality plans a loaded spec and estimates the series of every
+// family its outputs read or create. The diagnostics are the plan's and
+// the budget check's (an error when the total is over budget); the report
+// is nil only when the spec cannot be planned.
+func EstimateCardinality(s *schema.Spec) (*CardinalityReport, diag.List) {
+	p, ds := plan.New(s)
+	if p == nil {
+		return nil, ds
+	}
+	r := cardinality.Estimate(p, cardinality.Options{})
+	return &r, append(ds, cardinality.Check(p, r)...)
+}
