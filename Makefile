@@ -86,8 +86,10 @@ bench: build
 	$(GO) run ./examples/largegen -o $(BENCH_DIR)/large
 	./$(BIN) check --quiet $(BENCH_DIR)/large
 	INFEROBS_BENCH_SCALES=$(BENCH_SCALES) $(GO) test -timeout 2h -run '^$$' -bench . -benchmem ./generators/bench/ | tee $(BENCH_DIR)/go-bench.txt
-	generators/bench/process.sh ./$(BIN) $(BENCH_RUNS) $(BENCH_DIR) \
-		quickstart=examples/quickstart platform=examples/platform large=$(BENCH_DIR)/large | tee $(BENCH_DIR)/process.txt
+	INFEROBS_BENCH_PROCESS=1 INFEROBS_BIN=$(CURDIR)/$(BIN) INFEROBS_BENCH_RUNS=$(BENCH_RUNS) \
+		INFEROBS_BENCH_SPECS=quickstart=$(CURDIR)/examples/quickstart,platform=$(CURDIR)/examples/platform,large=$(BENCH_DIR)/large \
+		$(GO) test -count=1 -v -run '^TestProcessTimes$$' ./generators/bench/ \
+		| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' | tee $(BENCH_DIR)/process.txt
 	@$(GO) version -m $(BENCH_BIN)/sloth 2>/dev/null | grep -q 'mod.*github.com/slok/sloth.*$(SLOTH_VERSION)' \
 		|| GOBIN=$(BENCH_BIN) $(GO) install github.com/slok/sloth/cmd/sloth@$(SLOTH_VERSION) \
 		|| echo "could not install sloth $(SLOTH_VERSION): the sloth comparison will be skipped"

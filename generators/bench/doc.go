@@ -5,8 +5,8 @@
 //     whole compile on examples/quickstart, examples/platform and the
 //     generated large spec (package largespec) at several scales, with
 //     output size, rule and SLO counts as extra metrics;
-//   - process.sh: `inferobs generate` as a whole process under GNU time,
-//     median of several runs (wall, CPU, peak RSS);
+//   - process_test.go: `inferobs generate` as a whole process, median of
+//     several runs (wall, CPU and peak RSS from the child's rusage);
 //   - samples_test.go: the samples the platform's SLO rules read per minute
 //     at steady state, evaluated by the real PromQL engine over synthetic
 //     series (synth_test.go), against the rules sloth generates for the same
