@@ -15,6 +15,18 @@ const (
 	GatewayTTFTGapQuantile = 0.95
 )
 
+// GatewayTTFTAlignMin and GatewayTTFTAlignMax bound the engine TTFT bucket
+// boundaries the spanmetrics histogram copies. Quantiles interpolated on
+// two different bucket layouts can differ by most of a bucket (5 s and
+// 7.5 s at the engine against 5 s and 10 s at the gateway put one p95 a
+// second apart) and the gateway-gap alert would read that as buffering;
+// with the engine's boundaries where interactive TTFT p95s live, both sides
+// interpolate on the same grid.
+const (
+	GatewayTTFTAlignMin = 100 * time.Millisecond
+	GatewayTTFTAlignMax = 10 * time.Second
+)
+
 // Diagnostic alert timings.
 const (
 	KVThrashFor        = 5 * time.Minute

@@ -175,7 +175,9 @@ func (b *builder) tracing() {
 }
 
 // gatewayBuckets makes the spanmetrics boundaries contain every gateway
-// SLO threshold, so the le the rules select always exists.
+// SLO threshold, so the le the rules select always exists, and, where the
+// gateway traces TTFT, the engines' TTFT boundaries in the range
+// library.GatewayTTFTAlign* (see there).
 func (b *builder) gatewayBuckets() {
 	tr := b.p.Tracing
 	if tr == nil {
@@ -184,6 +186,20 @@ func (b *builder) gatewayBuckets() {
 	set := map[time.Duration]bool{}
 	for _, d := range tr.SpanMetrics.DefaultBuckets {
 		set[d] = true
+	}
+	if _, ok := tr.Spec.Spans[library.SLOTTFT]; ok {
+		for _, m := range b.p.Models {
+			fam, ok := m.Metric(library.RoleTTFT)
+			if !ok {
+				continue
+			}
+			for _, sec := range fam.Buckets {
+				d := time.Duration(math.Round(sec * float64(time.Second)))
+				if d >= library.GatewayTTFTAlignMin && d <= library.GatewayTTFTAlignMax {
+					set[d] = true
+				}
+			}
+		}
 	}
 	for _, s := range b.p.SLOs {
 		if s.Source == schema.SourceGateway && s.Kind.IsLatency() {

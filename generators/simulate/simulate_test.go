@@ -738,3 +738,26 @@ func TestPythonFloatFormatting(t *testing.T) {
 		}
 	}
 }
+
+// TestTTFTBurnIsNoGatewayGap: when the engine's TTFT degrades, the gateway
+// sees the same first tokens a few milliseconds later; with the spanmetrics
+// boundaries aligned on the engine's in the TTFT range, the p95s the
+// gateway-gap alert compares agree, and only a real delay at the gateway
+// trips it.
+func TestTTFTBurnIsNoGatewayGap(t *testing.T) {
+	p := examplePlan(t, "platform")
+	for _, sc := range []string{"ttft-fast-burn", "ttft-slow-burn"} {
+		for _, e := range newSim(t, p, simulate.Options{Scenario: sc}).Expectations(0) {
+			if e.Alert == rules.AlertGatewayTTFTGap {
+				t.Errorf("%s expects %s: a TTFT burn at the engine reads as gateway buffering", sc, e)
+			}
+		}
+	}
+	found := false
+	for _, e := range newSim(t, p, simulate.Options{Scenario: "gateway-gap"}).Expectations(0) {
+		found = found || (e.Alert == rules.AlertGatewayTTFTGap && e.Must)
+	}
+	if !found {
+		t.Error("gateway-gap does not expect the gateway-gap alert")
+	}
+}
