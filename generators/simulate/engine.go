@@ -402,16 +402,23 @@ func (st *engineState) advance(rng *rand.Rand, dt float64, c engineCond) {
 
 // families renders the replica's exposition dt wall seconds into the tick.
 func (st *engineState) families(dt float64) []family {
-	out := make([]family, len(st.t.fams))
+	return render(st.t.fams, st.cur, st.rate, func(i int) bool { return st.t.slots[i].integral }, dt, st.t.style)
+}
+
+// render copies fams with every sample extrapolated dt seconds past cur at
+// its rate (samples in slot order across the families; integral ones
+// floored to whole numbers).
+func render(fams []family, cur, rate []float64, integral func(slot int) bool, dt float64, style valueStyle) []family {
+	out := make([]family, len(fams))
 	i := 0
-	for fi, f := range st.t.fams {
+	for fi, f := range fams {
 		nf := family{name: f.name, help: f.help, typ: f.typ, samples: make([]sample, len(f.samples))}
 		for si, s := range f.samples {
-			v := st.cur[i] + st.rate[i]*dt
-			if st.t.slots[i].integral {
+			v := cur[i] + rate[i]*dt
+			if integral(i) {
 				v = math.Floor(v + 1e-9)
 			}
-			nf.samples[si] = sample{name: s.name, labels: s.labels, value: v, style: st.t.style}
+			nf.samples[si] = sample{name: s.name, labels: s.labels, value: v, style: style}
 			i++
 		}
 		out[fi] = nf

@@ -206,19 +206,5 @@ func (st *gatewayState) advance(rng *rand.Rand, dt float64, models map[*plan.Mod
 }
 
 func (st *gatewayState) families(dt float64) []family {
-	out := make([]family, len(st.t.fams))
-	i := 0
-	for fi, f := range st.t.fams {
-		nf := family{name: f.name, help: f.help, typ: f.typ, samples: make([]sample, len(f.samples))}
-		for si, s := range f.samples {
-			v := st.cur[i] + st.rate[i]*dt
-			if st.t.slots[i].integral {
-				v = math.Floor(v + 1e-9)
-			}
-			nf.samples[si] = sample{name: s.name, labels: s.labels, value: v, style: styleGo}
-			i++
-		}
-		out[fi] = nf
-	}
-	return out
+	return render(st.t.fams, st.cur, st.rate, func(i int) bool { return st.t.slots[i].integral }, dt, styleGo)
 }
