@@ -1,7 +1,8 @@
 package schema
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/inferobs/inferobs/library"
@@ -20,15 +21,15 @@ func validate(s *Spec) diag.List {
 		forbidden[l] = true
 	}
 
-	for _, name := range sortedKeys(s.Models) {
+	for _, name := range slices.Sorted(maps.Keys(s.Models)) {
 		m := s.Models[name]
 		if _, ok := s.GPUs[m.GPU]; !ok && m.GPU != "" {
-			errorf([]string{"models", name, "gpu"}, "unknown GPU %q%s", m.GPU, known(m.GPU, sortedKeys(s.GPUs), "gpus"))
+			errorf([]string{"models", name, "gpu"}, "unknown GPU %q%s", m.GPU, known(m.GPU, slices.Sorted(maps.Keys(s.GPUs)), "gpus"))
 		}
 		if len(m.Selector) == 0 {
 			errorf([]string{"models", name, "selector"}, "selector is empty: give the label matchers that find this model's series, e.g. {job: \"vllm-%s\"}", name)
 		}
-		for _, l := range sortedKeys(m.Selector) {
+		for _, l := range slices.Sorted(maps.Keys(m.Selector)) {
 			if forbidden[l] {
 				errorf([]string{"models", name, "selector", l}, "label %q is forbidden by cardinality.forbiddenLabels", l)
 			}
@@ -37,19 +38,19 @@ func validate(s *Spec) diag.List {
 			}
 		}
 	}
-	for _, name := range sortedKeys(s.Workloads) {
+	for _, name := range slices.Sorted(maps.Keys(s.Workloads)) {
 		w := s.Workloads[name]
 		if len(w.Models) == 0 {
 			errorf([]string{"workloads", name, "models"}, "workload serves no model: list at least one key of models")
 		}
 		for i, m := range w.Models {
 			if _, ok := s.Models[m]; !ok {
-				errorf([]string{"workloads", name, "models", itoa(i)}, "unknown model %q%s", m, known(m, sortedKeys(s.Models), "models"))
+				errorf([]string{"workloads", name, "models", itoa(i)}, "unknown model %q%s", m, known(m, slices.Sorted(maps.Keys(s.Models)), "models"))
 			}
 		}
 		for i, t := range w.Tenants {
 			if _, ok := s.Tenants[t]; !ok {
-				errorf([]string{"workloads", name, "tenants", itoa(i)}, "unknown tenant %q%s", t, known(t, sortedKeys(s.Tenants), "tenants"))
+				errorf([]string{"workloads", name, "tenants", itoa(i)}, "unknown tenant %q%s", t, known(t, slices.Sorted(maps.Keys(s.Tenants)), "tenants"))
 			}
 		}
 	}
@@ -92,15 +93,6 @@ func validLabelName(l string) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func itoa(i int) string {

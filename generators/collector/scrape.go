@@ -2,8 +2,9 @@ package collector
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/prometheus/common/model"
@@ -90,11 +91,11 @@ func (g *gen) engineJob(m *plan.Model, name string) (*yaml.Node, error) {
 	keepLabel := func(key, value string) {
 		relabel.Content = append(relabel.Content, flow(mapping("source_labels", flow(strs(metaPodLabelName(key))), "regex", str(regexp.QuoteMeta(value)), "action", str("keep"))))
 	}
-	for _, k := range sortedKeys(m.Spec.PodLabels) {
+	for _, k := range slices.Sorted(maps.Keys(m.Spec.PodLabels)) {
 		keepLabel(k, m.Spec.PodLabels[k])
 	}
 	var copied []string
-	for _, k := range sortedKeys(sel) {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		v := sel[k]
 		switch {
 		case k == model.JobLabel:
@@ -192,13 +193,4 @@ func (g *gen) dcgmJob() *yaml.Node {
 	pod, ns, ctr := library.DCGMWorkloadLabels(true)
 	return comment(job, fmt.Sprintf(`DCGM exporter pods (port %d) in every namespace. GPU series keep the
 exporter's %s, %s and %s labels (the GPU's workload) as exposed.`, library.DCGMDefaultPort, pod, ns, ctr))
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

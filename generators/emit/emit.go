@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -175,7 +176,7 @@ func makePlan(dir string, arts []Artifact, opts Options) (*plan, error) {
 			p.write = append(p.write, a)
 		}
 	}
-	for _, rel := range sortedKeys(old) {
+	for _, rel := range slices.Sorted(maps.Keys(old)) {
 		if produced[rel] {
 			continue
 		}
@@ -269,7 +270,7 @@ func (p *plan) apply() (Result, error) {
 	}
 	// Deepest first: a descendant's path is always longer than its parent's.
 	// os.Remove fails on a non-empty directory, so foreign files keep theirs.
-	ds := sortedKeys(dirs)
+	ds := slices.Sorted(maps.Keys(dirs))
 	slices.SortStableFunc(ds, func(a, b string) int { return len(b) - len(a) })
 	for _, d := range ds {
 		os.Remove(filepath.Join(p.dir, filepath.FromSlash(d)))
@@ -418,12 +419,3 @@ func hash(data []byte) string {
 }
 
 func show(dir, rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,7 +92,7 @@ func (b *builder) tiers() {
 }
 
 func (b *builder) models() {
-	for _, name := range sortedKeys(b.s.Models) {
+	for _, name := range slices.Sorted(maps.Keys(b.s.Models)) {
 		sm := b.s.Models[name]
 		cat, err := library.Lookup(sm.Engine, sm.EngineVersion)
 		if err != nil {
@@ -98,7 +100,7 @@ func (b *builder) models() {
 			continue
 		}
 		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU], plan: b.p}
-		for _, k := range sortedKeys(sm.Selector) {
+		for _, k := range slices.Sorted(maps.Keys(sm.Selector)) {
 			m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))
 		}
 		m.Matchers = append(m.Matchers, m.TargetMatchers...)
@@ -134,10 +136,10 @@ func (b *builder) tenant(name string) *Tenant {
 }
 
 func (b *builder) tenantsAndWorkloads() {
-	for _, name := range sortedKeys(b.s.Tenants) {
+	for _, name := range slices.Sorted(maps.Keys(b.s.Tenants)) {
 		b.p.Tenants = append(b.p.Tenants, &Tenant{Name: name, HighValue: b.s.Tenants[name].HighValue})
 	}
-	for _, name := range sortedKeys(b.s.Workloads) {
+	for _, name := range slices.Sorted(maps.Keys(b.s.Workloads)) {
 		sw := b.s.Workloads[name]
 		w := &Workload{Name: name, Class: sw.Class}
 		for _, m := range sw.Models {
@@ -262,15 +264,6 @@ func roundDur(d time.Duration) string { return model.Duration(d.Round(time.Secon
 // budgetOf returns 1 - objective/100 without float noise.
 func budgetOf(objective float64) float64 {
 	return promql.Canonical((100 - objective) / 100)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // fmtSeconds prints a threshold the way people write it: 75ms, 2.5s, 5m.

@@ -8,7 +8,9 @@ package security
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -123,7 +125,7 @@ type scope struct {
 func (s *scope) key() string {
 	var b strings.Builder
 	b.WriteString(s.namespace)
-	for _, k := range sortedKeys(s.labels) {
+	for _, k := range slices.Sorted(maps.Keys(s.labels)) {
 		fmt.Fprintf(&b, "\x00%s=%s", k, s.labels[k])
 	}
 	return b.String()
@@ -331,7 +333,7 @@ func scopeComment(s *scope) string {
 	case s.fromSpec:
 		lines = append(lines, "Pods selected by the model's podLabels.")
 	default:
-		lines = append(lines, fmt.Sprintf("ASSUMPTION: selector labels %s are taken to be pod labels of the same name;", strings.Join(sortedKeys(s.labels), ", ")),
+		lines = append(lines, fmt.Sprintf("ASSUMPTION: selector labels %s are taken to be pod labels of the same name;", strings.Join(slices.Sorted(maps.Keys(s.labels)), ", ")),
 			"if they are not (e.g. relabelled by a ServiceMonitor), set podLabels.")
 	}
 	return commentLines(lines)
@@ -345,13 +347,4 @@ func commentLines(lines []string) string {
 		all[i] = strings.TrimRight("# "+l, " ")
 	}
 	return strings.Join(all, "\n")
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -9,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -287,7 +288,7 @@ func check(t *testing.T, bin binary, p *plan.Plan, r run) {
 		problems = append(problems, fmt.Sprintf("%d groups loaded, %d in the files", len(loaded), len(want)))
 	}
 	// Every rule evaluated, never with an error.
-	for _, k := range sortedKeys(obs.ruleErrs) {
+	for _, k := range slices.Sorted(maps.Keys(obs.ruleErrs)) {
 		problems = append(problems, "rule "+k+" failed to evaluate: "+obs.ruleErrs[k])
 	}
 	for _, g := range obs.lastRules.Data.Groups {
@@ -326,7 +327,7 @@ func check(t *testing.T, bin binary, p *plan.Plan, r run) {
 		problems = append(problems, "unexpected alert "+a.String())
 	}
 	if len(problems) > 0 {
-		for _, u := range sortedKeys(obs.scrapeErrs) {
+		for _, u := range slices.Sorted(maps.Keys(obs.scrapeErrs)) {
 			problems = append(problems, fmt.Sprintf("note: scrape of %s failed: %s (not a simulated outage: was the machine too busy to scrape every second?)", u, obs.scrapeErrs[u]))
 		}
 		t.Errorf("%s on %s (%s observed):\n  %s\n%s", r.name(), bin.name, elapsed, strings.Join(problems, "\n  "), prom.logTail())
@@ -355,19 +356,10 @@ func labelText(ls map[string]string) string {
 		return ""
 	}
 	var parts []string
-	for _, k := range sortedKeys(ls) {
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
 		parts = append(parts, fmt.Sprintf("%s=%q", k, ls[k]))
 	}
 	return "{" + strings.Join(parts, ",") + "}"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // prometheus is a running server.
@@ -688,7 +680,7 @@ func (o *observer) unexpected(exps []simulate.Expectation) []seenAlert {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []seenAlert
-	for _, k := range sortedKeys(o.active) {
+	for _, k := range slices.Sorted(maps.Keys(o.active)) {
 		a := o.active[k]
 		if a.lastSeen.Before(o.judgeFrom) {
 			continue
@@ -757,7 +749,7 @@ func (o *observer) activeNames() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []string
-	for _, k := range sortedKeys(o.active) {
+	for _, k := range slices.Sorted(maps.Keys(o.active)) {
 		a := o.active[k]
 		note := ""
 		if a.lastSeen.Before(o.judgeFrom) {
@@ -774,7 +766,7 @@ func (o *observer) activeNames() []string {
 // count returns how many series a recorded name with these labels has now.
 func (o *observer) count(name string, ls map[string]string) (int, error) {
 	var ms []*labels.Matcher
-	for _, k := range sortedKeys(ls) {
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
 		ms = append(ms, promql.Eq(k, ls[k]))
 	}
 	// A slow group's samples can be older than the lookback delta (its
