@@ -126,13 +126,20 @@ func artifactBytes(arts []emit.Artifact) int {
 
 // ruleCount counts the rules in the prometheus/*.yaml artifacts.
 func ruleCount(arts []emit.Artifact) int {
-	n := 0
+	rec, alert := ruleCounts(arts)
+	return rec + alert
+}
+
+// ruleCounts counts the recording and alerting rules in the
+// prometheus/*.yaml artifacts.
+func ruleCounts(arts []emit.Artifact) (recording, alerting int) {
 	for _, a := range arts {
 		if strings.HasPrefix(a.Path, "prometheus/") {
-			n += strings.Count(string(a.Data), "\n      - record: ") + strings.Count(string(a.Data), "\n      - alert: ")
+			recording += strings.Count(string(a.Data), "\n      - record: ")
+			alerting += strings.Count(string(a.Data), "\n      - alert: ")
 		}
 	}
-	return n
+	return recording, alerting
 }
 
 // BenchmarkLoad: reading the CUE files, unifying them with the schema,

@@ -80,13 +80,7 @@ func TestGenerationTimeVsSloth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oursRec, oursAlert := 0, 0
-	for _, a := range r.Artifacts {
-		if filepath.Dir(a.Path) == "prometheus" {
-			oursRec += bytes.Count(a.Data, []byte("\n      - record: "))
-			oursAlert += bytes.Count(a.Data, []byte("\n      - alert: "))
-		}
-	}
+	oursRec, oursAlert := ruleCounts(r.Artifacts)
 	n := len(r.Plan.SLOs)
 	per := func(d time.Duration) string {
 		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)/float64(n))

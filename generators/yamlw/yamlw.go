@@ -103,6 +103,7 @@ func appendDocument(buf []byte, n Node) []byte {
 		}
 		return appendSeq(buf, v, 0, false)
 	default:
+		// A top-level literal block's lines start at column 0.
 		buf = appendScalar(buf, n, -2)
 		return append(buf, '\n')
 	}
