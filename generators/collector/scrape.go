@@ -7,22 +7,14 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/library"
 )
 
-// JobName is the scrape job of a model: the value of its selector's job
-// label (so the job label the rules select is the one the scrape writes),
-// else inferobs-<model>.
-func JobName(m *plan.Model) string {
-	if j, ok := m.Spec.Selector[model.JobLabel]; ok && j != "" {
-		return j
-	}
-	return "inferobs-" + m.Name
-}
+// JobName is the scrape job of a model (plan.JobName).
+func JobName(m *plan.Model) string { return plan.JobName(m) }
 
 // scrapeConfigs returns one job per model (models that share a job name
 // share the job, when they would scrape the same targets) and the DCGM job.
@@ -70,55 +62,42 @@ func (g *gen) scrapeConfigs() (*yaml.Node, error) {
 }
 
 func (g *gen) engineJob(m *plan.Model, name string) (*yaml.Node, error) {
-	info := m.Catalog.Info
-	sel := m.Spec.Selector
-	exposed := map[string]bool{}
-	for _, l := range m.Catalog.CommonLabels() {
-		exposed[l] = true
+	t, err := m.Target()
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
 	}
-	if info.ModelLabel != "" {
-		exposed[info.ModelLabel] = true
-	}
-
 	relabel := seq(
 		flow(mapping("source_labels", flow(strs(metaPodPhase)), "regex", str("Succeeded|Failed"), "action", str("drop"))),
-		flow(mapping("source_labels", flow(strs(metaContainerPort)), "regex", str(strconv.Itoa(info.DefaultPort)), "action", str("keep"))),
+		flow(mapping("source_labels", flow(strs(metaContainerPort)), "regex", str(strconv.Itoa(t.Port)), "action", str("keep"))),
 	)
-	var notes []string
-	// Pod labels: the model's podLabels, then selector labels other than
-	// the ones discovery or the engine provide, which are assumed to be pod
-	// labels and copied onto the series so the rules' selector matches.
-	keepLabel := func(key, value string) {
-		relabel.Content = append(relabel.Content, flow(mapping("source_labels", flow(strs(metaPodLabelName(key))), "regex", str(regexp.QuoteMeta(value)), "action", str("keep"))))
+	keep := func(meta, value string) {
+		relabel.Content = append(relabel.Content, flow(mapping("source_labels", flow(strs(meta)), "regex", str(regexp.QuoteMeta(value)), "action", str("keep"))))
 	}
+	// The model's own podLabels first, then the selector's target filters
+	// in label order: discovered pod, container and node, and the selector
+	// labels taken to be pod labels.
 	for _, k := range slices.Sorted(maps.Keys(m.Spec.PodLabels)) {
-		keepLabel(k, m.Spec.PodLabels[k])
+		keep(metaPodLabelName(k), m.Spec.PodLabels[k])
 	}
-	var copied []string
-	for _, k := range slices.Sorted(maps.Keys(sel)) {
-		v := sel[k]
-		switch {
-		case k == model.JobLabel:
-			// The job label is the job name.
-		case k == labelNamespace:
-			// Discovery is restricted to the namespace.
-		case k == labelPod:
-			relabel.Content = append(relabel.Content, flow(mapping("source_labels", flow(strs(metaPodName)), "regex", str(regexp.QuoteMeta(v)), "action", str("keep"))))
-		case k == labelContainer:
-			relabel.Content = append(relabel.Content, flow(mapping("source_labels", flow(strs(metaContainerName)), "regex", str(regexp.QuoteMeta(v)), "action", str("keep"))))
-		case k == labelNode:
-			relabel.Content = append(relabel.Content, flow(mapping("source_labels", flow(strs(metaPodNode)), "regex", str(regexp.QuoteMeta(v)), "action", str("keep"))))
-		case exposed[k]:
-			notes = append(notes, fmt.Sprintf("selector label %s is exposed by %s itself: not a target filter", k, m.Engine()))
-		case k == model.InstanceLabel || !model.LabelName(k).IsValidLegacy():
-			return nil, fmt.Errorf("collector: model %q: selector label %q cannot be derived from Kubernetes discovery", m.Name, k)
-		default:
-			if _, dup := m.Spec.PodLabels[k]; !dup {
-				keepLabel(k, v)
-			}
-			copied = append(copied, k)
+	filters := map[string]string{}
+	for _, f := range []struct{ label, meta, value string }{{labelPod, metaPodName, t.Pod}, {labelContainer, metaContainerName, t.Container}, {labelNode, metaPodNode, t.Node}} {
+		if f.value != "" {
+			filters[f.label] = f.meta
 		}
 	}
+	for _, k := range t.Copied {
+		if _, own := m.Spec.PodLabels[k]; !own {
+			filters[k] = metaPodLabelName(k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(filters)) {
+		keep(filters[k], m.Spec.Selector[k])
+	}
+	var notes []string
+	for _, k := range t.EngineLabels {
+		notes = append(notes, fmt.Sprintf("selector label %s is exposed by %s itself: not a target filter", k, m.Engine()))
+	}
+	copied := t.Copied
 	targets := []struct{ meta, label string }{
 		{metaNamespace, labelNamespace},
 		{metaPodName, labelPod},
@@ -140,18 +119,18 @@ func (g *gen) engineJob(m *plan.Model, name string) (*yaml.Node, error) {
 	}
 
 	sd := mapping("role", str("pod"))
-	ns, hasNS := sel[labelNamespace]
+	ns, hasNS := t.Namespace, t.Namespace != ""
 	if hasNS {
 		set(sd, "namespaces", mapping("names", flow(strs(ns))))
 	}
 	job := mapping(
 		"job_name", str(name),
 		"scrape_interval", str(promDuration(g.p.ScrapeInterval)),
-		"metrics_path", str(info.MetricsPath),
+		"metrics_path", str(t.Path),
 		"kubernetes_sd_configs", seq(sd),
 		"relabel_configs", relabel,
 	)
-	head := fmt.Sprintf("%s %s (%s): pods exposing port %d", m.Engine(), m.Catalog.Version.Short(), m.Name, info.DefaultPort)
+	head := fmt.Sprintf("%s %s (%s): pods exposing port %d", m.Engine(), m.Catalog.Version.Short(), m.Name, t.Port)
 	switch {
 	case hasNS:
 		head += " in namespace " + ns
