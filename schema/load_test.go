@@ -56,7 +56,7 @@ func TestInvalidSpecs(t *testing.T) {
 		{"unknown top-level field", `tenant: {}`,
 			false, []string{`spec.cue:16:1: tenant: unknown field "tenant"; did you mean "tenants"? (allowed: cardinality, currency, environment, gpus, models, slo, specDecode, target, tenants, tracing, workloads)`}},
 		{"typo in model field", `models: m1: replcas: 2`,
-			false, []string{`spec.cue:16:13: models.m1.replcas: unknown field "replcas"; did you mean "replicas"? (allowed: dataParallel, engine, engineVersion, gpu, gpusPerReplica, maxModelLen, modelPaths, podLabels, pricing, replicas, selector, servedName)`}},
+			false, []string{`spec.cue:16:13: models.m1.replcas: unknown field "replcas"; did you mean "replicas"? (allowed: dataParallel, engine, engineVersion, gpu, gpusPerReplica, maxInputTokens, maxModelLen, maxTotalTokens, metricsPort, modelPaths, podLabels, pricing, replicas, selector, servedName)`}},
 		{"typo in slo kind", `workloads: chat: slos: ttfb: {threshold: "1s", objective: 95}`,
 			false, []string{`spec.cue:16:24: workloads.chat.slos.ttfb: unknown field "ttfb"; did you mean "ttft"? (allowed: completeness, e2e, headroom, itl, success, ttft)`}},
 		{"wrong type string for number", `gpus: a100: hourlyCost: "2.5"`,
@@ -121,11 +121,15 @@ cardinality: forbiddenLabels: ["user_id"]`,
 		{"several errors in file order", `models: m1: replcas: 2
 workloads: chat: slos: ttft: {threshold: "fast", objective: 101}`,
 			false, []string{
-				`spec.cue:16:13: models.m1.replcas: unknown field "replcas"; did you mean "replicas"? (allowed: dataParallel, engine, engineVersion, gpu, gpusPerReplica, maxModelLen, modelPaths, podLabels, pricing, replicas, selector, servedName)`,
+				`spec.cue:16:13: models.m1.replcas: unknown field "replcas"; did you mean "replicas"? (allowed: dataParallel, engine, engineVersion, gpu, gpusPerReplica, maxInputTokens, maxModelLen, maxTotalTokens, metricsPort, modelPaths, podLabels, pricing, replicas, selector, servedName)`,
 				`spec.cue:17:42: workloads.chat.slos.ttft.threshold: malformed duration "fast": want a positive Prometheus duration such as "500ms", "30s", "5m", "1h" or "30d"`,
 				`spec.cue:17:61: workloads.chat.slos.ttft.objective: objective 101 is outside (0, 100): write the percentage of good events, e.g. 99.5`,
 			}},
-		{"syntax error", `models: m1: {`,
+		{"metrics port out of range", `models: m1: metricsPort: 70000`,
+			false, []string{`spec.cue:16:26: models.m1.metricsPort: invalid value 70000 (out of bound <=65535)`}},
+		{"tgi token limits on vllm", `models: m1: maxInputTokens: 4095`,
+			false, []string{`spec.cue:16:29: models.m1.maxInputTokens: maxInputTokens is a TGI setting; vllm's token-count buckets follow maxModelLen`}},
+				{"syntax error", `models: m1: {`,
 			false, []string{`spec.cue:16:15: expected '}', found 'EOF'`}},
 		{"missing environment", `gpus: h100: hourlyCost: 1
 models: {}
