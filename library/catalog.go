@@ -2,6 +2,7 @@ package library
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -349,4 +350,19 @@ func (c *Catalog) VerificationNote() string {
 		return ""
 	}
 	return fmt.Sprintf("the %s catalog was last verified against release %s; %s is assumed to expose the same metrics", c.Engine(), v, c.Version)
+}
+
+// FamilyLabels returns every label family m carries at this version: the
+// common labels (unless m has none) and its own.
+func (c *Catalog) FamilyLabels(m Metric) []string {
+	var out []string
+	if !m.NoCommonLabels {
+		out = append(out, c.CommonLabels()...)
+	}
+	for _, l := range m.Labels {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -82,7 +82,7 @@ func (g *gen) engineJob(m *plan.Model, name string) (*yaml.Node, error) {
 
 	relabel := seq(
 		flow(mapping("source_labels", flow(strs(metaPodPhase)), "regex", str("Succeeded|Failed"), "action", str("drop"))),
-		flow(mapping("source_labels", flow(strs(metaContainerPort)), "regex", str(strconv.Itoa(info.DefaultPort)), "action", str("keep"))),
+		flow(mapping("source_labels", flow(strs(metaContainerPort)), "regex", str(strconv.Itoa(m.MetricsPort())), "action", str("keep"))),
 	)
 	var notes []string
 	// Pod labels: the model's podLabels, then selector labels other than
@@ -147,11 +147,11 @@ func (g *gen) engineJob(m *plan.Model, name string) (*yaml.Node, error) {
 	job := mapping(
 		"job_name", str(name),
 		"scrape_interval", str(promDuration(g.p.ScrapeInterval)),
-		"metrics_path", str(info.MetricsPath),
+		"metrics_path", str(m.MetricsPath()),
 		"kubernetes_sd_configs", seq(sd),
 		"relabel_configs", relabel,
 	)
-	head := fmt.Sprintf("%s %s (%s): pods exposing port %d", m.Engine(), m.Catalog.Version.Short(), m.Name, info.DefaultPort)
+	head := fmt.Sprintf("%s %s (%s): pods exposing port %d", m.Engine(), m.Catalog.Version.Short(), m.Name, m.MetricsPort())
 	switch {
 	case hasNS:
 		head += " in namespace " + ns
