@@ -12,7 +12,6 @@ import (
 // are the exporter's): apart from the fields below, every release enables
 // the same fields as HEAD (DCGMField.DefaultEnabled), with the same types.
 
-
 // dcgmStockChange is a field whose stock line changed across releases:
 // enabled with Type in Range, absent or commented out elsewhere.
 type dcgmStockChange struct {
