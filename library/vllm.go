@@ -34,7 +34,7 @@ var (
 
 // v0KeptUntil18837 qualifies a removal in 0.8 that holds for the V1 engine
 // only.
-const v0KeptUntil18837 = "removed from the V1 engine, the default since 0.8; the V0 engine (VLLM_USE_V1=0) kept it until vLLM #18837 (May 2025)"
+const v0KeptUntil18837 = "removed from the V1 engine only (the default since 0.8): the V0 engine (VLLM_USE_V1=0) kept it until vLLM #18837 (May 2025)"
 
 // cacheConfigLabels are the CacheConfig fields of vllm:cache_config_info
 // that inferobs reads or estimates; the family carries every field.
@@ -194,8 +194,8 @@ var vllmInfo = &EngineInfo{
 		{Name: "vllm:time_per_output_token_seconds", Replacement: "vllm:inter_token_latency_seconds", Deprecated: v0_11_0, Hidden: v0_12_0, Removed: v0_15_0},
 		// Removed in 0.8 for V1 only: the V0 engine (VLLM_USE_V1=0) kept both
 		// in vllm/engine/metrics.py until #18837 (2025-05-28).
-		{Name: "vllm:num_requests_swapped", Deprecated: v0_8_0, Removed: v0_8_0, Advice: v0KeptUntil18837 + "; the V1 engine never swaps to CPU; watch vllm:num_preemptions_total instead"},
-		{Name: "vllm:cpu_cache_usage_perc", Deprecated: v0_8_0, Removed: v0_8_0, Advice: v0KeptUntil18837 + "; the V1 engine has no CPU KV cache"},
+		{Name: "vllm:num_requests_swapped", Deprecated: v0_8_0, Removed: v0_8_0, Advice: "the V1 engine never swaps to CPU; watch vllm:num_preemptions_total instead; " + v0KeptUntil18837},
+		{Name: "vllm:cpu_cache_usage_perc", Deprecated: v0_8_0, Removed: v0_8_0, Advice: "the V1 engine has no CPU KV cache; " + v0KeptUntil18837},
 		{Name: "vllm:gpu_prefix_cache_hit_rate", Removed: v0_8_0, Advice: "compute rate(vllm:prefix_cache_hits_total) / rate(vllm:prefix_cache_queries_total)"},
 		{Name: "vllm:cpu_prefix_cache_hit_rate", Removed: v0_8_0, Advice: "the V1 engine has no CPU prefix cache"},
 		{Name: "vllm:time_in_queue_requests", Replacement: "vllm:request_queue_time_seconds", Removed: v0_8_0},
