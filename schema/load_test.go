@@ -129,7 +129,7 @@ workloads: chat: slos: ttft: {threshold: "fast", objective: 101}`,
 			false, []string{`spec.cue:16:26: models.m1.metricsPort: invalid value 70000 (out of bound <=65535)`}},
 		{"tgi token limits on vllm", `models: m1: maxInputTokens: 4095`,
 			false, []string{`spec.cue:16:29: models.m1.maxInputTokens: maxInputTokens is a TGI setting; vllm's token-count buckets follow maxModelLen`}},
-				{"syntax error", `models: m1: {`,
+		{"syntax error", `models: m1: {`,
 			false, []string{`spec.cue:16:15: expected '}', found 'EOF'`}},
 		{"missing environment", `gpus: h100: hourlyCost: 1
 models: {}
