@@ -328,3 +328,19 @@ func TestGuardDCGMStock(t *testing.T) {
 		}
 	}
 }
+
+// Prometheus 3 stores a scraped summary quantile like a scraped le: TGI's
+// quantile="0" and "1" become "0.0" and "1.0"; Prometheus 2 keeps the text.
+func TestGuardQuantileTexts(t *testing.T) {
+	cat := library.MustLookup(library.TGI, library.V(3, 3, 0))
+	st := cat.Info.LeStyle
+	if got := st.QuantileTexts(0, 3, true); !slices.Equal(got, []string{"0", "0.0"}) {
+		t.Errorf("quantile 0 on Prometheus 3: %v", got)
+	}
+	if got := st.QuantileTexts(1, 2, true); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("quantile 1 on Prometheus 2: %v", got)
+	}
+	if got := st.QuantileTexts(0.5, 3, true); !slices.Equal(got, []string{"0.5"}) {
+		t.Errorf("quantile 0.5 on Prometheus 3: %v", got)
+	}
+}
