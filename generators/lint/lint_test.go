@@ -106,7 +106,7 @@ func TestFixtures(t *testing.T) {
 		{file: "dashboards/clean.json", opts: vllmAt(16)},
 		{
 			file:  "rules/clean.yaml",
-			wants: []want{{7, 0, engineAssumedName, "", "", "checked vLLM names against vLLM 0.25"}},
+			wants: []want{{7, 0, engineAssumedName, "", "", "checked vLLM names against vLLM 0.25, the newest release inferobs knows (pin one with --engine vllm@<version>); the vllm catalog was last verified against release 0.20.1"}},
 		},
 	}
 	for _, tc := range tests {
