@@ -23,7 +23,7 @@ type Deployment struct {
 	MaxModelLen int
 	// MaxInputTokens and MaxTotalTokens are TGI's --max-input-tokens and
 	// --max-total-tokens; they fix the linear token-length buckets (0: the
-	// version's default, TGIDefaultTokenLimits).
+	// catalog's 4095 and 4096).
 	MaxInputTokens, MaxTotalTokens int
 	// SpeculativeTokens is vLLM's num_speculative_tokens: the values
 	// "0".."k-1" of the position label (0: DefaultSpeculativeTokens).

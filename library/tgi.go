@@ -11,11 +11,7 @@ var (
 	tgiV1_3_3 = V(1, 3, 3)
 	tgiV2_3_0 = V(2, 3, 0)
 	tgiV2_3_1 = V(2, 3, 1)
-)
-
-var (
-	tgiV2_4_0 = V(2, 4, 0)
-	tgiV3_0_0 = V(3, 0, 0)
+	tgiV2_4_0 = V(2, 4, 0) // reason="chunking" (backends/v3/src/backend.rs)
 )
 
 // TGI's token-length histograms (tgi_request_input_length from max input
@@ -33,12 +29,6 @@ const (
 	tgiDefaultMaxInputTokens = 4095
 	tgiDefaultMaxTotalTokens = 4096
 )
-
-// TGIDefaultTokenLimits returns the max input and max total tokens the
-// catalog assumes for TGI version v when the spec does not state them.
-func TGIDefaultTokenLimits(v Version) (maxInput, maxTotal int) {
-	return tgiDefaultMaxInputTokens, tgiDefaultMaxTotalTokens
-}
 
 // tgiInputLengthFamilies follow max input tokens, tgiTotalLengthFamilies
 // max total tokens.
