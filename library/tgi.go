@@ -67,14 +67,14 @@ var tgiInfo = &EngineInfo{
 	// (router/src/server.rs v2.0.0 to v3.3.7). Its default --port is 3000
 	// (launcher/src/main.rs) and the official image sets PORT=80
 	// (Dockerfile), so 80 is the port of a stock deployment. Port 9000 never
-	// serves it: up to 3.2 the router installs the recorder without a listener
-	// (2.x) or binds 9000 through PrometheusBuilder::build and drops the
-	// exporter future that would serve it (3.x); v3.3.0 (PR #3187) only made
-	// that port configurable (--prometheus-port) and still drops the future
-	// (`let (recorder, _) = builder.build()`), and metrics-exporter-prometheus
-	// serves its listener only while that future runs
-	// (src/exporter/http_listener.rs). A deployment on another port states it
-	// with the model's metricsPort.
+	// serves it: v2.0.0-v2.2.0 only install the recorder (install_recorder,
+	// no listener); from v2.3.0 the router calls PrometheusBuilder::build,
+	// which binds 9000 (the conflict of issue #3062), and drops the exporter
+	// future that would serve it (`let (recorder, _) = builder.build()`);
+	// v3.3.0 (PR #3187) only made that port configurable (--prometheus-port)
+	// and still drops the future. metrics-exporter-prometheus serves its
+	// listener only inside that future (src/exporter/http_listener.rs). A
+	// deployment on another port states it with the model's metricsPort.
 	DefaultPort: 80,
 	MetricsPath: "/metrics",
 	// router/src/server.rs and launcher/src/main.rs read at v2.0.0 to v3.3.7
