@@ -7,9 +7,11 @@ import (
 )
 
 // LeStyle is how an exporter prints histogram bucket boundaries into the le
-// label. Prometheus 2 stores the text as scraped; Prometheus 3 rewrites
-// classic-histogram le values of scraped series to OpenMetrics float text
-// (1 becomes 1.0); remote-written series keep their text in both.
+// label and summary quantiles into the quantile label. Prometheus 2 stores
+// the text as scraped; Prometheus 3 rewrites both classic-histogram le values
+// and summary quantile values of scraped series to OpenMetrics float text
+// (1 becomes 1.0; TGI's quantiles 0 and 1 are stored as 0.0 and 1.0);
+// remote-written series keep their text in both.
 type LeStyle string
 
 // Bucket-boundary text styles.
@@ -59,6 +61,13 @@ func (s LeStyle) LeTexts(b float64, prometheusMajor int, scraped bool) []string 
 	return out
 }
 
+// QuantileTexts returns every quantile label text a summary series with
+// quantile q may carry, by the same rule as LeTexts: Prometheus 3
+// normalises a scraped quantile value like a scraped le value.
+func (s LeStyle) QuantileTexts(q float64, prometheusMajor int, scraped bool) []string {
+	return s.LeTexts(q, prometheusMajor, scraped)
+}
+
 // Bucket sets used by several engine versions.
 var (
 	// vLLM TTFT buckets after vLLM #15202 (2025-04-07).
@@ -73,11 +82,28 @@ var (
 	vllmLatencyBuckets = []float64{0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680}
 	// vLLM request latency buckets before #15202: stopped at 60.
 	vllmLatencyBucketsOld = []float64{0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60}
-	// vLLM iteration_tokens_total buckets.
+	// vLLM iteration_tokens_total buckets from 0.8.5.
 	vllmIterationBuckets = []float64{1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}
+	// vLLM iteration_tokens_total buckets of the V0 logger in 0.6.4
+	// (vllm/engine/metrics.py; 8096, not 8192, as written there). UNCERTAIN
+	// for V0 0.6.5-0.7.x: a later V0 logger uses the cudagraph capture sizes
+	// unless enforce_eager, and the release that switched was not read.
+	vllmIterationBucketsV0 = []float64{1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8096}
 	// vLLM n / best_of parameter buckets.
 	vllmParamNBuckets = []float64{1, 2, 5, 10, 20}
 )
+
+// vllmCudagraphCaptureSizes returns vLLM's default cudagraph capture sizes,
+// the iteration_tokens_total buckets of V1 0.8.0-0.8.4: 1, 2, 4, then the
+// multiples of 8 up to 512 (capped at max_num_batched_tokens, which is at
+// least 512 by default).
+func vllmCudagraphCaptureSizes() []float64 {
+	out := []float64{1, 2, 4}
+	for v := 8; v <= 512; v += 8 {
+		out = append(out, float64(v))
+	}
+	return out
+}
 
 // Buckets125 returns vLLM's 1-2-5 token-count buckets up to maxModelLen
 // (build_1_2_5_buckets); the set depends on the deployment's max_model_len.
@@ -99,14 +125,17 @@ func Buckets125(maxModelLen int) []float64 {
 const DefaultMaxModelLen = 8192
 
 // tgiDurationBuckets are TGI's 35 geometric buckets for every *_duration
-// histogram: start 0.0001 s, factor 1.5, computed the way the router does
-// (repeated multiplication), so the le text matches the exposition.
+// histogram: 0.0001 × 1.5^k for k = 1..35, computed the way the router does
+// (it multiplies before pushing, router/src/server.rs v2.0.0 to v3.3.7), so
+// the first is 0.00015000000000000001, the last 145.61096060497135, and
+// 0.0001 itself is no boundary. Repeated multiplication keeps the le text
+// identical to the exposition.
 func tgiDurationBuckets() []float64 {
 	out := make([]float64, 35)
 	v := 0.0001
 	for i := range out {
-		out[i] = v
 		v *= 1.5
+		out[i] = v
 	}
 	return out
 }

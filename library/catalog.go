@@ -2,6 +2,7 @@ package library
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -126,9 +127,14 @@ type EngineInfo struct {
 	CompleteReason string
 	// TruncatedReason is the finish-reason value of a stream cut at max_tokens.
 	TruncatedReason string
-	// DefaultPort is where /metrics is served.
+	// DefaultPort is the container port /metrics is served on by default
+	// (read it through Catalog.DefaultPort; a spec's metricsPort overrides it).
 	DefaultPort int
 	MetricsPath string
+	// VerifiedThrough is the newest release whose metrics source the catalog
+	// was compared with; Known may reach further (releases assumed to keep
+	// the last verified metric set).
+	VerifiedThrough Version
 }
 
 // LabelValue is a label value with the versions that emit it.
@@ -318,3 +324,45 @@ func (e *EngineInfo) AllNames() []string {
 
 // LatestRelease returns the newest release line the catalog knows.
 func (e *EngineInfo) LatestRelease() Version { return e.Releases[len(e.Releases)-1] }
+
+// DefaultPort is the container port this version serves /metrics on by default.
+func (c *Catalog) DefaultPort() int { return c.Info.DefaultPort }
+
+// MetricsPath is the HTTP path of this version's metrics endpoint.
+func (c *Catalog) MetricsPath() string { return c.Info.MetricsPath }
+
+// Unverified returns the release the catalog was last verified against when
+// this version is newer than it (ok), so callers can say that the version's
+// metric set is assumed.
+func (c *Catalog) Unverified() (verified Version, ok bool) {
+	v := c.Info.VerifiedThrough
+	if v.IsZero() || !v.Less(c.Version) {
+		return Version{}, false
+	}
+	return v, true
+}
+
+// VerificationNote says, for a version newer than the last verified release,
+// which release the catalog was last verified against; "" otherwise.
+func (c *Catalog) VerificationNote() string {
+	v, ok := c.Unverified()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("the %s catalog was last verified against release %s; %s is assumed to expose the same metrics", c.Engine(), v, c.Version)
+}
+
+// FamilyLabels returns every label family m carries at this version: the
+// common labels (unless m has none) and its own.
+func (c *Catalog) FamilyLabels(m Metric) []string {
+	var out []string
+	if !m.NoCommonLabels {
+		out = append(out, c.CommonLabels()...)
+	}
+	for _, l := range m.Labels {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}

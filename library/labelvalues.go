@@ -21,6 +21,10 @@ type Deployment struct {
 	// MaxModelLen is vLLM's max_model_len; it fixes the 1-2-5 token-count
 	// buckets (0: DefaultMaxModelLen).
 	MaxModelLen int
+	// MaxInputTokens and MaxTotalTokens are TGI's --max-input-tokens and
+	// --max-total-tokens; they fix the linear token-length buckets (0: the
+	// catalog's 4095 and 4096).
+	MaxInputTokens, MaxTotalTokens int
 	// SpeculativeTokens is vLLM's num_speculative_tokens: the values
 	// "0".."k-1" of the position label (0: DefaultSpeculativeTokens).
 	SpeculativeTokens int
@@ -74,9 +78,9 @@ var labelValueSets = []labelValueSet{
 	{engine: TGI, label: "err", values: vals("validation", "overloaded", "template", "incomplete", "dropped", "generation")},
 	{engine: TGI, label: "method", values: vals("prefill", "decode")},
 	{engine: TGI, family: "tgi_batch_concat_duration", label: "method", values: vals("decode")}, // only ever recorded for decode
-	// UNCERTAIN: "chunking" comes from the v3 backend's chunked prefill; we
-	// date it to TGI 3.0.0.
-	{engine: TGI, label: "reason", values: []LabelValue{{"backpressure", Range{}}, {"wait_exceeded", Range{}}, {"chunking", since(V(3, 0, 0))}}},
+	// "chunking" is counted by the v3 backend's chunked prefill, first in
+	// backends/v3/src/backend.rs at v2.4.0.
+	{engine: TGI, label: "reason", values: []LabelValue{{"backpressure", Range{}}, {"wait_exceeded", Range{}}, {"chunking", since(tgiV2_4_0)}}},
 }
 
 // LabelValues returns the values label takes on family m at the catalog's
@@ -152,10 +156,16 @@ var vllmTokenCountFamilies = []string{
 
 // ExposedBuckets returns the bucket boundaries family m has in deployment d
 // (without +Inf): the catalog's, except vLLM's token-count histograms,
-// whose 1-2-5 buckets follow max_model_len.
+// whose 1-2-5 buckets follow max_model_len, and TGI's token-length
+// histograms, whose linear buckets follow max input / max total tokens.
 func (c *Catalog) ExposedBuckets(m Metric, d Deployment) []float64 {
-	if c.Engine() == VLLM && d.MaxModelLen > 0 && slices.Contains(vllmTokenCountFamilies, m.Name) {
+	switch {
+	case c.Engine() == VLLM && d.MaxModelLen > 0 && slices.Contains(vllmTokenCountFamilies, m.Name):
 		return Buckets125(d.MaxModelLen)
+	case c.Engine() == TGI && d.MaxInputTokens > 0 && slices.Contains(tgiInputLengthFamilies, m.Name):
+		return linearBuckets(d.MaxInputTokens)
+	case c.Engine() == TGI && d.MaxTotalTokens > 0 && slices.Contains(tgiTotalLengthFamilies, m.Name):
+		return linearBuckets(d.MaxTotalTokens)
 	}
 	return m.Buckets
 }

@@ -249,6 +249,9 @@ func (d *decoder) model(name string) Model {
 		Replicas:       d.positive(p("replicas"), "replicas"),
 		DataParallel:   d.positive(p("dataParallel"), "dataParallel"),
 		MaxModelLen:    d.integer(p("maxModelLen")...),
+		MetricsPort:    d.integer(p("metricsPort")...),
+		MaxInputTokens: d.integer(p("maxInputTokens")...),
+		MaxTotalTokens: d.integer(p("maxTotalTokens")...),
 		PodLabels:      d.strMap(p("podLabels")...),
 		ModelPaths:     d.strList(p("modelPaths")...),
 	}
@@ -278,7 +281,25 @@ func (d *decoder) model(name string) Model {
 		d.errorf(p("engineVersion"), "unknown %s version %s: inferobs knows %s %s to %s", m.Engine, raw, m.Engine, info.Releases[0].Short(), info.LatestRelease().Short())
 	}
 	m.EngineVersion = v
+	d.tokenLimits(m, p)
 	return m
+}
+
+// tokenLimits checks TGI's maxInputTokens / maxTotalTokens: TGI only, each
+// positive, input below total (the launcher's own rule).
+func (d *decoder) tokenLimits(m Model, p func(...string) []string) {
+	for _, f := range []string{"maxInputTokens", "maxTotalTokens"} {
+		switch {
+		case !d.has(p(f)...):
+		case m.Engine != library.TGI:
+			d.errorf(p(f), "%s is a TGI setting; %s's token-count buckets follow maxModelLen", f, m.Engine)
+		case d.integer(p(f)...) < 1:
+			d.errorf(p(f), "%s must be at least 1", f)
+		}
+	}
+	if m.Engine == library.TGI && m.MaxInputTokens > 0 && m.MaxTotalTokens > 0 && m.MaxInputTokens >= m.MaxTotalTokens {
+		d.errorf(p("maxInputTokens"), "maxInputTokens (%d) must be below maxTotalTokens (%d), as TGI's launcher requires", m.MaxInputTokens, m.MaxTotalTokens)
+	}
 }
 
 func (d *decoder) workload(name string) Workload {

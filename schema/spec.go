@@ -58,6 +58,11 @@ type Model struct {
 	Replicas       int
 	DataParallel   int
 	MaxModelLen    int
+	// MetricsPort is the spec's metricsPort (0: the engine version's default).
+	MetricsPort int
+	// MaxInputTokens and MaxTotalTokens are TGI's token limits (0: default).
+	MaxInputTokens int
+	MaxTotalTokens int
 	Pricing        *Pricing
 	PodLabels      map[string]string
 	ModelPaths     []string

@@ -225,7 +225,9 @@ type estimator struct {
 
 // deployment is what fixes a model's label values beyond its catalog.
 func deployment(m *plan.Model, speculativeTokens int) library.Deployment {
-	return library.Deployment{DataParallel: m.Spec.DataParallel, MaxModelLen: m.Spec.MaxModelLen, SpeculativeTokens: speculativeTokens}
+	d := m.Deployment()
+	d.SpeculativeTokens = speculativeTokens
+	return d
 }
 
 // engine estimates one raw engine family of a model (and, when stream

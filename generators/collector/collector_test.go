@@ -477,7 +477,7 @@ func TestScrapeJobs(t *testing.T) {
 	}{
 		// The selector's job names the job; app is taken for a pod label,
 		// kept and copied onto the series.
-		{job: "tgi-mistral", port: "9000", ns: "llm", want: []rule{
+		{job: "tgi-mistral", port: "80", ns: "llm", want: []rule{
 			{"__meta_kubernetes_pod_label_app", "", "tgi", "keep"},
 			{"__meta_kubernetes_pod_label_app", "app", "(.*)", "replace"},
 			{"__meta_kubernetes_namespace", "namespace", "(.*)", "replace"},
@@ -626,6 +626,38 @@ func TestBucketText(t *testing.T) {
 		back, err := time.ParseDuration(got)
 		if got != tt.want || err != nil || back != tt.d {
 			t.Errorf("Bucket(%s, %s) = %q (reads back as %v, %v), want %q", tt.unit, tt.d, got, back, err, tt.want)
+		}
+	}
+}
+
+// Each model's scrape job keeps the container port its engine version
+// serves /metrics on (TGI 2.x-3.x: the main HTTP port, 80 in the official
+// image), or the spec's metricsPort.
+func TestScrapePortPerModel(t *testing.T) {
+	extra := `models: {
+	"tgi22": {engine: "tgi", engineVersion: "2.2", selector: {namespace: "llm", job: "tgi-22"}, gpu: "H100"}
+	"tgi32": {engine: "tgi", engineVersion: "3.2", selector: {namespace: "llm", job: "tgi-32"}, gpu: "H100", metricsPort: 8080}
+	"llama": metricsPort: 9090
+}`
+	p := newPlan(t, spec("0.140.0", "ms", extra))
+	c := decode(t, generate(t, p))
+	want := map[string]string{"tgi-22": "80", "tgi-32": "8080", "tgi-mistral": "80", "inferobs-llama": "9090", collector.DCGMJob: "9400"}
+	got := map[string]string{}
+	for _, sc := range c.Receivers.Prometheus.Config.ScrapeConfigs {
+		for _, r := range sc.Relabel {
+			if len(r.SourceLabels) == 1 && r.SourceLabels[0] == "__meta_kubernetes_pod_container_port_number" && r.Action == "keep" {
+				got[sc.JobName] = r.Regex.String()
+			}
+		}
+	}
+	for job, port := range want {
+		if got[job] != port {
+			t.Errorf("job %s keeps container port %q, want %q (all: %v)", job, got[job], port, got)
+		}
+	}
+	for _, m := range p.Models {
+		if m.Name == "tgi22" && m.MetricsPort() != 80 {
+			t.Errorf("tgi22 MetricsPort %d", m.MetricsPort())
 		}
 	}
 }

@@ -74,6 +74,13 @@ func file(p library.DCGMProfile) ([]byte, error) {
 	for _, n := range stockOff(p) {
 		line("%s", n)
 	}
+	if notes := olderStock(fields); len(notes) > 0 {
+		line("")
+		line("Older exporters' stock files differ; this file collects each of these anyway:")
+		for _, n := range notes {
+			line("  %s", n)
+		}
+	}
 	line("")
 	line("Format: DCGM field, Prometheus type, help. The metric name is the field name;")
 	line("label-typed fields become labels on every other metric.")
@@ -84,6 +91,18 @@ func file(p library.DCGMProfile) ([]byte, error) {
 		b.WriteString(f.CSVLine() + "\n")
 	}
 	return b.Bytes(), nil
+}
+
+// olderStock notes the profile's fields that older exporter releases' stock
+// files do not collect, or type differently.
+func olderStock(fields []library.DCGMField) []string {
+	var out []string
+	for _, f := range fields {
+		if n := library.DCGMStockNote(f.Name); n != "" {
+			out = append(out, n+".")
+		}
+	}
+	return out
 }
 
 // stockOff says which of SM_ACTIVE and SM_OCCUPANCY, off in the stock

@@ -84,8 +84,8 @@ func TestExprChecks(t *testing.T) {
 		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="160.0"}[5m])`, v16, nil},
 		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="+Inf"}[5m])`, v16, nil},
 		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="$threshold"}[5m])`, v16, nil},
-		{promqlLeBucketName, `rate(tgi_request_input_length_bucket{le="1024"}[5m])`, tgi, nil},
-		{promqlLeBucketName, `rate(tgi_request_input_length_bucket{le="1024.0"}[5m])`, tgi, []want{{1, 6, promqlLeBucketName, "", "", `matches only in Prometheus 3 (scraped series); match both forms with le=~"1024|1024\\.0"`}}},
+		{promqlLeBucketName, `rate(tgi_batch_next_size_bucket{le="1024"}[5m])`, tgi, nil},
+		{promqlLeBucketName, `rate(tgi_batch_next_size_bucket{le="1024.0"}[5m])`, tgi, []want{{1, 6, promqlLeBucketName, "", "", `matches only in Prometheus 3 (scraped series); match both forms with le=~"1024|1024\\.0"`}}},
 		{promqlLeBucketName, `rate(tgi_request_input_length_bucket{le="fast"}[5m])`, tgi, []want{{1, 6, promqlLeBucketName, "", "", "the value is not a number"}}},
 
 		// labels/forbidden.

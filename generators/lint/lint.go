@@ -234,8 +234,8 @@ func lintSource(src *source, opts Options, recorded map[string]bool) ([]Finding,
 		}
 		cat := cats.byEngine[eng]
 		f := firstUse[eng].findingAt(nil, engineAssumedName, SeverityInfo,
-			"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)",
-			displayName(eng), displayName(eng), engineLabel(cat), eng)
+			"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)%s",
+			displayName(eng), displayName(eng), engineLabel(cat), eng, verificationSuffix(cat))
 		f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
 		out = append(out, f)
 	}
@@ -295,4 +295,13 @@ func jsonErrorLine(data []byte, err error) int {
 		return newLineIndex(data).line(se.Offset)
 	}
 	return 0
+}
+
+// verificationSuffix names the release the catalog was last verified
+// against when cat's version is newer (library data).
+func verificationSuffix(cat *library.Catalog) string {
+	if n := cat.VerificationNote(); n != "" {
+		return "; " + n
+	}
+	return ""
 }

@@ -74,7 +74,7 @@ func TestFixtures(t *testing.T) {
 			file: "dashboards/vllm-mixed.json", opts: vllmAt(10),
 			wants: []want{
 				{23, 0, metricRemovedName, "KV Cache", "A", "vllm:gpu_cache_usage_perc is deprecated since vLLM 0.9.2, hidden in 0.11 and removed in 0.12"},
-				{84, 0, metricUnknownName, "Inter-Token Latency", "A", "vllm:inter_token_latency_seconds_bucket is not exposed by vLLM 0.10: it first appears in 0.11"},
+				{84, 0, metricUnknownName, "Inter-Token Latency", "A", "vllm:inter_token_latency_seconds_bucket is not exposed by vLLM 0.10: it first appears in 0.10.2"},
 				{131, 0, promqlSyntaxName, "Finish Reasons", "A", "unexpected <by>"},
 			},
 		},
@@ -106,7 +106,7 @@ func TestFixtures(t *testing.T) {
 		{file: "dashboards/clean.json", opts: vllmAt(16)},
 		{
 			file:  "rules/clean.yaml",
-			wants: []want{{7, 0, engineAssumedName, "", "", "checked vLLM names against vLLM 0.25"}},
+			wants: []want{{7, 0, engineAssumedName, "", "", "checked vLLM names against vLLM 0.25, the newest release inferobs knows (pin one with --engine vllm@<version>); the vllm catalog was last verified against release 0.20.1"}},
 		},
 	}
 	for _, tc := range tests {

@@ -99,6 +99,9 @@ func (b *builder) models() {
 			b.errorf([]string{"models", name, "engineVersion"}, "%v", err)
 			continue
 		}
+		if note := cat.VerificationNote(); note != "" {
+			b.warnf([]string{"models", name, "engineVersion"}, "%s", note)
+		}
 		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU], plan: b.p}
 		for _, k := range slices.Sorted(maps.Keys(sm.Selector)) {
 			m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))

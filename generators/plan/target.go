@@ -62,8 +62,8 @@ func (m *Model) Target() (Target, error) {
 	t := Target{
 		Job:       JobName(m),
 		Namespace: sel[LabelNamespace],
-		Port:      m.Catalog.Info.DefaultPort,
-		Path:      m.Catalog.Info.MetricsPath,
+		Port:      m.MetricsPort(),
+		Path:      m.MetricsPath(),
 		PodLabels: map[string]string{},
 	}
 	maps.Copy(t.PodLabels, m.Spec.PodLabels)

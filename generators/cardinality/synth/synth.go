@@ -46,7 +46,8 @@ func Exposition(m *plan.Model, replica int) []byte { return ExpositionWith(m, re
 // ExpositionWith is Exposition with options.
 func ExpositionWith(m *plan.Model, replica int, o Options) []byte {
 	cat := m.Catalog
-	d := library.Deployment{DataParallel: m.Spec.DataParallel, MaxModelLen: m.Spec.MaxModelLen, SpeculativeTokens: o.SpeculativeTokens}
+	d := m.Deployment()
+	d.SpeculativeTokens = o.SpeculativeTokens
 	python := cat.Engine() == library.VLLM
 	var b bytes.Buffer
 	var created bytes.Buffer // prometheus_client prints _created families after their parent
@@ -105,7 +106,7 @@ func TargetLabels(m *plan.Model, replica int) labels.Labels {
 	for k, v := range m.Spec.Selector {
 		ls[k] = v
 	}
-	ls[model.InstanceLabel] = fmt.Sprintf("%s:%d", pod, m.Catalog.Info.DefaultPort)
+	ls[model.InstanceLabel] = fmt.Sprintf("%s:%d", pod, m.MetricsPort())
 	ls["pod"] = pod
 	return labels.FromMap(ls)
 }

@@ -70,3 +70,53 @@ func TestExposition(t *testing.T) {
 		})
 	}
 }
+
+// TGI expositions follow the version and the spec: duration buckets from
+// 0.0001×1.5, skipped tokens as a histogram with le="0" before 2.3, token
+// buckets from maxInputTokens, and the instance on the model's port.
+func TestTGIExposition(t *testing.T) {
+	const src = `environment: "test"
+gpus: h100: hourlyCost: 3.2
+models: {
+	t22: {engine: "tgi", engineVersion: "2.2", selector: {job: "t22"}, gpu: "h100", maxInputTokens: 2047, maxTotalTokens: 2048}
+	t32: {engine: "tgi", engineVersion: "3.2", selector: {job: "t32"}, gpu: "h100", metricsPort: 3000}
+}
+workloads: w: {class: "chat", models: ["t22", "t32"]}
+`
+	s, ds := schema.LoadFiles([]schema.File{{Name: "spec.cue", Data: []byte(src)}})
+	if s == nil {
+		t.Fatal(ds.Err())
+	}
+	p, ds := plan.New(s)
+	if p == nil {
+		t.Fatal(ds.Err())
+	}
+	want := map[string]struct {
+		port       string
+		has, lacks []string
+	}{
+		"t22": {"80", []string{
+			`tgi_request_duration_bucket{le="0.00015000000000000001"}`, `tgi_request_duration_bucket{le="145.61096060497135"}`,
+			`tgi_request_skipped_tokens_bucket{le="0"}`, `tgi_request_input_length_bucket{le="2047"}`, `tgi_request_generated_tokens_bucket{le="2048"}`,
+		}, []string{`le="0.0001"`, `tgi_request_skipped_tokens{quantile`, `reason="chunking"`}},
+		"t32": {"3000", []string{`tgi_request_skipped_tokens{quantile="0.5"}`, `reason="chunking"`, `tgi_request_input_length_bucket{le="4095.0000000000005"}`},
+			[]string{`le="0.0001"`, `tgi_request_skipped_tokens_bucket`}},
+	}
+	for _, m := range p.Models {
+		w := want[m.Name]
+		a := string(synth.Exposition(m, 0))
+		for _, h := range w.has {
+			if !strings.Contains(a, h) {
+				t.Errorf("%s: exposition lacks %s", m.Name, h)
+			}
+		}
+		for _, l := range w.lacks {
+			if strings.Contains(a, l) {
+				t.Errorf("%s: exposition has %s", m.Name, l)
+			}
+		}
+		if got := synth.TargetLabels(m, 0).Get("instance"); got != m.Name+"-0:"+w.port {
+			t.Errorf("%s: instance %s, want port %s", m.Name, got, w.port)
+		}
+	}
+}
