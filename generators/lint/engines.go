@@ -62,12 +62,13 @@ type catalogs struct {
 	byEngine map[library.Engine]*library.Catalog
 	assumed  map[library.Engine]bool // version inferred, not given
 	recorded map[string]bool         // series written by recording rules: not engine metrics
+	config   *Config                 // names it ignores are not engine metrics either
 }
 
 // resolveCatalogs picks a catalog for every engine in used: the pinned
 // version for opts.Engine, else the newest known release.
 func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bool) (*catalogs, error) {
-	c := &catalogs{byEngine: map[library.Engine]*library.Catalog{}, assumed: map[library.Engine]bool{}, recorded: recorded}
+	c := &catalogs{byEngine: map[library.Engine]*library.Catalog{}, assumed: map[library.Engine]bool{}, recorded: recorded, config: opts.Config}
 	for _, e := range used {
 		info, ok := library.Info(e)
 		if !ok {
@@ -90,7 +91,7 @@ func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bo
 
 // forName returns the catalog that owns a series name, if any.
 func (c *catalogs) forName(name string) (*library.Catalog, bool) {
-	if c == nil || c.recorded[name] || strings.Contains(name, varMark) {
+	if c == nil || c.recorded[name] || strings.Contains(name, varMark) || c.config.ignoresName(name) {
 		return nil, false
 	}
 	e, ok := engineOf(name)

@@ -67,6 +67,7 @@ type entry struct {
 
 	cats      *catalogs
 	forbidden []string
+	disabled  []string // checks an inline comment turns off; empty non-nil: all
 
 	sels []selectorRef // every vector selector, filled by parse
 }

@@ -23,6 +23,8 @@ type Options struct {
 	// vector matching or selectors; nil means DefaultForbiddenLabels and an
 	// empty non-nil slice turns the check off.
 	ForbiddenLabels []string
+	// Config lists checks, names and paths to leave alone; nil ignores nothing.
+	Config *Config
 }
 
 func (o Options) validate() error {

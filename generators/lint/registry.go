@@ -25,6 +25,7 @@ var exprChecks = []exprChecker{
 	metricRemoved{},
 	metricUnknown{},
 	promqlCounterRate{},
+	promqlDeadMatch{},
 	promqlDPEngine{},
 	promqlLeBucket{},
 	promqlQuantileLe{},
@@ -45,7 +46,8 @@ const EngineAssumed = "engine/assumed"
 
 const (
 	engineAssumedName = EngineAssumed // which engine version was assumed
-	fileSyntaxName    = "file/syntax" // a YAML or JSON file that does not decode
+	fileSyntaxName    = "file/syntax"  // a YAML or JSON file that does not decode
+	fileSkippedName   = "file/skipped" // a named file lint cannot read as rules or a dashboard
 )
 
 // checkExpr runs every expression check on e.

@@ -1,0 +1,121 @@
+package lint
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestDeadMatch: binary operations whose two sides can never match.
+func TestDeadMatch(t *testing.T) {
+	v16 := vllmAt(16)
+	tests := []struct {
+		expr string
+		want string // substring; "" means no finding
+	}{
+		{`increase(vllm:e2e_request_latency_seconds_bucket{le="120.0"}[5m]) < increase(vllm:e2e_request_latency_seconds_count[5m])`,
+			`the left side fixes le="120.0" but the right side (vllm:e2e_request_latency_seconds_count) has no le label`},
+		{`sum(rate(x_count[5m])) / sum by (le) (rate(x_bucket{le="1"}[5m]))`, `the right side fixes le="1" but the left side (x_count) has no le label`},
+		{`rate(x_bucket{le="1"}[5m]) / rate(x_bucket{le="2"}[5m])`, `the left fixes le="1" and the right le="2"`},
+		{`x{job="a"} / on(model) y`, ``}, // on() of a label neither side fixes
+		{`sum by (model) (x{model="m"}) / on(model) sum(y)`, `has no model label`},
+		// Fine: ignoring(le), both sides bucket series, a recorded series, aggregated away.
+		{`increase(x_bucket{le="120"}[5m]) / ignoring(le) increase(x_count[5m])`, ``},
+		{`sum(rate(x_bucket{le="1"}[5m])) / sum(rate(x_count[5m]))`, ``},
+		{`rate(x_bucket{le="1"}[5m]) / on(le) group_left rate(x_bucket{le="1"}[5m])`, ``},
+		{`x_bucket{le="1"} / job:x_latency:rate5m`, ``},
+		{`x_bucket{le="1"} or x_count`, ``},
+		{`x_bucket{le="$le"} / x_count`, ``},
+	}
+	for _, tt := range tests {
+		fs := onlyCheck(Expr(tt.expr, v16), promqlDeadMatchName)
+		switch {
+		case tt.want == "" && len(fs) > 0:
+			t.Errorf("%s: unexpected%s", tt.expr, describe(fs))
+		case tt.want != "" && (len(fs) != 1 || !want{line: fs[0].Line, check: promqlDeadMatchName, msg: tt.want}.matches(fs[0])):
+			t.Errorf("%s: want %q, got%s", tt.expr, tt.want, describe(fs))
+		}
+	}
+}
+
+// TestWrappedDashboards: dashboards inside ConfigMaps and GrafanaDashboards
+// are read, with file lines for literal blocks.
+func TestWrappedDashboards(t *testing.T) {
+	fs := lintFixture(t, "wrapped/configmap.yaml", vllmAt(16))
+	assertFindings(t, onlyCheck(fs, metricRemovedName), []want{
+		{11, 0, metricRemovedName, "KV cache", "A", "vllm:gpu_cache_usage_perc was removed in vLLM 0.12"},
+		{28, 0, metricRemovedName, "Prefix hits", "A", "vllm:gpu_prefix_cache_hits_total"},
+	})
+	fs = lintFixture(t, "wrapped/grafanadashboard.yaml", vllmAt(16))
+	assertFindings(t, onlyCheck(fs, metricRemovedName), []want{
+		{12, 0, metricRemovedName, "KV", "A", "vllm:gpu_cache_usage_perc was removed"},
+	})
+}
+
+// TestRunSummary: explicit unreadable files warn, walked ones are counted.
+func TestRunSummary(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "values.yaml"), "replicas: 3\n")
+	write(t, filepath.Join(dir, "rules.yaml"), "groups:\n- name: g\n  rules:\n  - record: a:b\n    expr: sum(x)\n  - record: a:c\n    expr: sum(y)\n")
+	rep, err := Run([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files != 1 || rep.Queries != 2 || len(rep.Skipped) != 1 || len(rep.Findings) != 0 {
+		t.Fatalf("walk: %+v", rep)
+	}
+	rep, err = Run([]string{filepath.Join(dir, "values.yaml")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFindings(t, rep.Findings, []want{{0, 0, fileSkippedName, "", "", "nothing was checked"}})
+}
+
+// TestConfigAndDisable: ignored names, checks and paths, and inline comments.
+func TestConfigAndDisable(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, ConfigFile)
+	write(t, cfgPath, "ignore:\n  names: [\"vllm:healthy_*\"]\n  checks: [promql/counter-rate]\n  paths: [\"legacy-*.yaml\"]\n")
+	cfg, err := LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := `groups:
+- name: g
+  rules:
+  - alert: A
+    expr: vllm:healthy_pods_total < 1
+  - alert: B
+    expr: vllm:request_success_total > 0
+  # inferobs-lint-disable metric/removed
+  - alert: C
+    expr: vllm:gpu_cache_usage_perc > 0.9
+  - alert: D # inferobs-lint-disable
+    expr: vllm:gpu_cache_usage_perc > 0.9
+  - alert: E
+    expr: vllm:gpu_cache_usage_perc > 0.9
+`
+	write(t, filepath.Join(dir, "r.yaml"), rules)
+	write(t, filepath.Join(dir, "legacy-r.yaml"), rules)
+	rep, err := Run([]string{dir}, Options{Engine: "vllm", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Finding
+	for _, f := range rep.Findings {
+		if f.Check != EngineAssumed {
+			got = append(got, f)
+		}
+	}
+	assertFindings(t, got, []want{{14, 11, metricRemovedName, "", "", "vllm:gpu_cache_usage_perc was removed"}})
+
+	write(t, cfgPath, "ignore:\n  checkz: [x]\n")
+	if _, err := LoadConfig(cfgPath); err == nil {
+		t.Error("unknown field accepted")
+	}
+	write(t, cfgPath, "ignore:\n  checks: [metric/removd]\n")
+	if _, err := LoadConfig(cfgPath); err == nil {
+		t.Error("unknown check accepted")
+	}
+	_ = os.Remove(cfgPath)
+}
