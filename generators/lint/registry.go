@@ -45,7 +45,7 @@ var fileChecks = []fileChecker{
 const EngineAssumed = "engine/assumed"
 
 const (
-	engineAssumedName = EngineAssumed // which engine version was assumed
+	engineAssumedName = EngineAssumed  // which engine version was assumed
 	fileSyntaxName    = "file/syntax"  // a YAML or JSON file that does not decode
 	fileSkippedName   = "file/skipped" // a named file lint cannot read as rules or a dashboard
 )
