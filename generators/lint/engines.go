@@ -67,7 +67,7 @@ type catalogs struct {
 
 // resolveCatalogs picks a catalog for every engine in used: the pinned
 // version for opts.Engine, else the newest known release.
-func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bool) (*catalogs, error) {
+func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bool, choice map[library.Engine]library.Version) (*catalogs, error) {
 	c := &catalogs{byEngine: map[library.Engine]*library.Catalog{}, assumed: map[library.Engine]bool{}, recorded: recorded, config: opts.Config}
 	for _, e := range used {
 		info, ok := library.Info(e)
@@ -75,7 +75,9 @@ func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bo
 			continue
 		}
 		v := info.LatestRelease()
-		if e == opts.Engine && !opts.Version.IsZero() {
+		if cv, ok := choice[e]; ok {
+			v = cv
+		} else if e == opts.Engine && !opts.Version.IsZero() {
 			v = opts.Version
 		} else {
 			c.assumed[e] = true

@@ -68,6 +68,9 @@ type entry struct {
 	cats      *catalogs
 	forbidden []string
 	disabled  []string // checks an inline comment turns off; empty non-nil: all
+	// dataParallel reports whether the spec declares data parallelism for
+	// a model of the engine the entry selects.
+	dataParallel func(library.Engine) bool
 
 	sels []selectorRef // every vector selector, filled by parse
 }

@@ -237,44 +237,65 @@ func (s *source) recordedNames(into map[string]bool) {
 	}
 }
 
-// lintSource parses every expression, picks the engine catalogs and runs
-// the checks.
+// lintSource parses every expression, picks the engine catalogs of the
+// models each selects and runs the checks.
 func lintSource(src *source, opts Options, recorded map[string]bool) ([]Finding, error) {
-	var used []library.Engine
-	firstUse := map[library.Engine]*entry{}
+	var out []Finding
+	cache := map[string]*catalogs{}
+	noted := map[library.Engine]bool{}
+	forbidden := opts.forbidden()
 	for _, e := range src.entries {
 		parseEntry(e)
+		var used []library.Engine
 		for _, s := range e.sels {
 			if strings.Contains(s.name, varMark) || recorded[s.name] || opts.Config.ignoresName(s.name) {
 				continue
 			}
-			if eng, ok := engineOf(s.name); ok && firstUse[eng] == nil {
-				firstUse[eng] = e
+			if eng, ok := engineOf(s.name); ok && !slices.Contains(used, eng) {
 				used = append(used, eng)
 			}
 		}
-	}
-	cats, err := resolveCatalogs(opts, used, recorded)
-	if err != nil {
-		return nil, err
-	}
-	var out []Finding
-	for _, eng := range used {
-		if !cats.assumed[eng] {
-			continue
-		}
-		cat := cats.byEngine[eng]
-		f := firstUse[eng].findingAt(nil, engineAssumedName, SeverityInfo,
-			"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)",
-			displayName(eng), displayName(eng), engineLabel(cat), eng)
-		f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
-		out = append(out, f)
-	}
-	forbidden := opts.forbidden()
-	for _, e := range src.entries {
-		e.cats, e.forbidden = cats, forbidden
-		for _, f := range checkExpr(e) {
-			if e.disabled == nil || (len(e.disabled) > 0 && !slices.Contains(e.disabled, f.Check)) {
+		slices.Sort(used)
+		choices, fallback := entryVersions(e, used, opts)
+		seen := map[[3]any]int{} // one finding per place and check over the versions
+		for _, choice := range choices {
+			key := catalogKey(choice)
+			cats, ok := cache[key]
+			if !ok {
+				var err error
+				if cats, err = resolveCatalogs(opts, allEngines(), recorded, choice); err != nil {
+					return nil, err
+				}
+				cache[key] = cats
+			}
+			for _, eng := range used {
+				if !cats.assumed[eng] || noted[eng] {
+					continue
+				}
+				noted[eng] = true
+				cat := cats.byEngine[eng]
+				f := e.findingAt(nil, engineAssumedName, SeverityInfo,
+					"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)",
+					displayName(eng), displayName(eng), engineLabel(cat), eng)
+				f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
+				out = append(out, f)
+			}
+			e.cats, e.forbidden = cats, forbidden
+			e.dataParallel = func(eng library.Engine) bool { return dataParallelDeclared(e, eng, opts) }
+			note := fallbackNote(fallback, cats)
+			for _, f := range checkExpr(e) {
+				if e.disabled != nil && (len(e.disabled) == 0 || slices.Contains(e.disabled, f.Check)) {
+					continue
+				}
+				f.Message += note
+				k := [3]any{f.Line, f.Column, f.Check}
+				if i, ok := seen[k]; ok && len(choices) > 1 {
+					if severityRank(f.Severity) < severityRank(out[i].Severity) {
+						out[i] = f
+					}
+					continue
+				}
+				seen[k] = len(out)
 				out = append(out, f)
 			}
 		}
@@ -286,6 +307,8 @@ func lintSource(src *source, opts Options, recorded map[string]bool) ([]Finding,
 	}
 	return slices.DeleteFunc(out, func(f Finding) bool { return opts.Config.ignoresCheck(f.Check) }), nil
 }
+
+func allEngines() []library.Engine { return library.Engines() }
 
 // parseEntry parses an entry's expression; dashboard queries and bare
 // expressions get their template variables replaced first.
@@ -330,4 +353,9 @@ func jsonErrorLine(data []byte, err error) int {
 		return newLineIndex(data).line(se.Offset)
 	}
 	return 0
+}
+
+// severityRank orders severities, most severe first.
+func severityRank(s Severity) int {
+	return slices.Index([]Severity{SeverityError, SeverityWarning, SeverityInfo}, s)
 }

@@ -131,12 +131,20 @@ func TestSeverities(t *testing.T) {
 	want := map[string]Severity{
 		metricRemovedName: SeverityError, metricUnknownName: SeverityError, promqlSyntaxName: SeverityError,
 		promqlCounterRateName: SeverityWarning, promqlRateGaugeName: SeverityError, promqlQuantileLeName: SeverityError,
-		promqlDPEngineName: SeverityWarning, promqlLeBucketName: SeverityError, labelsForbiddenName: SeverityError,
+		promqlDPEngineName: SeverityInfo, promqlLeBucketName: SeverityError, labelsForbiddenName: SeverityError,
 		rulesGroupIntervalName: SeverityWarning,
 	}
 	for _, f := range got {
 		if s, ok := want[f.Check]; ok && f.Severity != s {
 			t.Errorf("%s at line %d: severity %s, want %s", f.Check, f.Line, f.Severity, s)
+		}
+	}
+	// With the spec's evidence of data parallelism, dp-engine warns.
+	dp := vllmAt(16)
+	dp.Models = []Model{{Name: "m", Engine: "vllm", Version: dp.Version, DataParallel: 2}}
+	for _, f := range onlyCheck(lintFixture(t, "rules/defects.yaml", dp), promqlDPEngineName) {
+		if f.Severity != SeverityWarning {
+			t.Errorf("dataParallel 2: %s at line %d: severity %s, want warning", f.Check, f.Line, f.Severity)
 		}
 	}
 	if !HasErrors(got) {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/inferobs/inferobs/library"
 )
 
 // TestDeadMatch: binary operations whose two sides can never match.
@@ -118,4 +120,40 @@ func TestConfigAndDisable(t *testing.T) {
 		t.Error("unknown check accepted")
 	}
 	_ = os.Remove(cfgPath)
+}
+
+// TestPerModelVersions: each rule is checked at the version of the models
+// its selectors select; one that selects none falls back and says so.
+func TestPerModelVersions(t *testing.T) {
+	rules := `groups:
+- name: g
+  rules:
+  - alert: Old
+    expr: rate(vllm:time_per_output_token_seconds_sum{job="vllm-old"}[5m]) > 0.9
+  - alert: New
+    expr: rate(vllm:time_per_output_token_seconds_sum{job="vllm-new"}[5m]) > 0.9
+  - alert: Other
+    expr: rate(vllm:time_per_output_token_seconds_sum{job="elsewhere"}[5m]) > 0.9
+  - alert: Both
+    expr: rate(vllm:time_per_output_token_seconds_sum{job=~"vllm-.*"}[5m]) > 0.9
+`
+	opts := Options{Models: []Model{
+		{Name: "old", Engine: "vllm", Version: library.V(0, 11, 0), Selector: map[string]string{"job": "vllm-old"}},
+		{Name: "new", Engine: "vllm", Version: library.V(0, 16, 0), Selector: map[string]string{"job": "vllm-new"}},
+	}}
+	fs, err := File("r.yaml", []byte(rules), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []Finding
+	for _, f := range fs {
+		if f.Severity == SeverityError {
+			errs = append(errs, f)
+		}
+	}
+	assertFindings(t, errs, []want{
+		{7, 16, metricRemovedName, "", "", "removed in vLLM 0.15"},
+		{9, 16, metricRemovedName, "", "", "(the query selects no model of the spec: checked at vLLM"},
+		{11, 16, metricRemovedName, "", "", "removed in vLLM 0.15"},
+	})
 }
