@@ -112,6 +112,10 @@ func Run(paths []string, opts Options) (Report, error) {
 		}
 		src, err := decode(in.name, data)
 		var de *decodeError
+		switch ext := strings.ToLower(filepath.Ext(in.name)); {
+		case errors.As(err, &de) && in.explicit && ext != ".yaml" && ext != ".yml" && ext != ".json":
+			err = errNotLintable // a file of another kind (README.md): not broken YAML
+		}
 		switch {
 		case errors.As(err, &de) && in.explicit:
 			out = append(out, syntaxFinding(in.name, de))
