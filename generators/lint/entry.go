@@ -59,6 +59,8 @@ type entry struct {
 	refID string // dashboard target refId
 	rule  string // alert or record name
 	kind  exprKind
+	// labelsOnly: a label_values() variable query, whose values are unused.
+	labelsOnly bool
 
 	src   string      // as written
 	query string      // as parsed, after template substitution

@@ -157,3 +157,13 @@ func TestPerModelVersions(t *testing.T) {
 		{11, 16, metricRemovedName, "", "", "removed in vLLM 0.15"},
 	})
 }
+
+// TestVariableQueries: query variables are checked; label_values only for
+// names (a raw counter there is fine).
+func TestVariableQueries(t *testing.T) {
+	fs := lintFixture(t, "dashboards/variables.json", vllmAt(16))
+	assertFindings(t, fs, []want{
+		{5, 0, metricRemovedName, "variable $model", "", "vllm:gpu_cache_usage_perc was removed"},
+		{7, 0, promqlCounterRateName, "variable $top", "", "counter vllm:request_success_total"},
+	})
+}

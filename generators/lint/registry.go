@@ -1,5 +1,7 @@
 package lint
 
+import "slices"
+
 // exprChecker inspects one expression in its context.
 type exprChecker interface {
 	name() string
@@ -55,6 +57,9 @@ func checkExpr(e *entry) []Finding {
 	var out []Finding
 	for _, c := range exprChecks {
 		if _, ok := c.(brokenChecker); e.expr == nil && !ok {
+			continue
+		}
+		if e.labelsOnly && !slices.Contains(labelsOnlyChecks, c.name()) {
 			continue
 		}
 		out = append(out, c.check(e)...)

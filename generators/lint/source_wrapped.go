@@ -114,4 +114,14 @@ func (s *source) addDashboard(dash *jsonNode, lines lineIndex, firstLine int) {
 			kind: kindQuery, src: q.expr,
 		})
 	}
+	for _, q := range variableQueries(dash, lines) {
+		line := 0
+		if firstLine > 0 {
+			line = q.line + firstLine - 1
+		}
+		s.entries = append(s.entries, &entry{
+			file: s.name, loc: fixedLocator{line: line}, panel: "variable $" + q.name,
+			kind: kindQuery, src: q.expr, labelsOnly: q.labelsOnly,
+		})
+	}
 }
