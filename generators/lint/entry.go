@@ -161,3 +161,28 @@ func (e *entry) seriesOf(s selectorRef) (series, bool) {
 	}
 	return resolveSeries(cat, s.name)
 }
+
+// typeOf resolves a selector for checks that only need the series' type:
+// at the checked version, else at the newest release that exposed the
+// name, so that a removed name still gets its rate/counter findings (the
+// rename the removal suggests would otherwise keep the mistake).
+func (e *entry) typeOf(s selectorRef) (series, bool) {
+	if sr, ok := e.seriesOf(s); ok {
+		return sr, true
+	}
+	cat, ok := e.cats.forName(s.name)
+	if !ok {
+		return series{}, false
+	}
+	rels := cat.Info.Releases
+	for i := len(rels) - 1; i >= 0; i-- {
+		other, err := library.Lookup(cat.Engine(), rels[i])
+		if err != nil {
+			continue
+		}
+		if sr, ok := resolveSeries(other, s.name); ok {
+			return sr, true
+		}
+	}
+	return series{}, false
+}

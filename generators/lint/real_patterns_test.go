@@ -167,3 +167,15 @@ func TestVariableQueries(t *testing.T) {
 		{7, 0, promqlCounterRateName, "variable $top", "", "counter vllm:request_success_total"},
 	})
 }
+
+// TestCounterRateUnderRemoved: a raw ratio of removed counters gets both
+// findings.
+func TestCounterRateUnderRemoved(t *testing.T) {
+	fs := Expr(`vllm:gpu_prefix_cache_hits_total / vllm:gpu_prefix_cache_queries_total`, vllmAt(16))
+	assertFindings(t, fs, []want{
+		{1, 1, metricRemovedName, "", "", "use vllm:prefix_cache_hits_total"},
+		{1, 1, promqlCounterRateName, "", "", "counter vllm:gpu_prefix_cache_hits_total"},
+		{1, 36, metricRemovedName, "", "", "use vllm:prefix_cache_queries_total"},
+		{1, 36, promqlCounterRateName, "", "", "counter vllm:gpu_prefix_cache_queries_total"},
+	})
+}
