@@ -104,7 +104,19 @@ func (c *catalogs) forName(name string) (*library.Catalog, bool) {
 	return cat, ok
 }
 
-// engineLabel is how messages name a catalog: "vLLM 0.16".
+// engineLabel is how messages name a catalog: "vLLM 0.16.0", the point
+// release checked (vllm@0.6 is 0.6.0, not the whole 0.6 line).
 func engineLabel(cat *library.Catalog) string {
-	return displayName(cat.Engine()) + " " + versionText(cat.Version)
+	return displayName(cat.Engine()) + " " + cat.Version.String()
+}
+
+// canonicalName maps a series name as another system exports it (Ray
+// Serve's ray_vllm_... and ray_vllm:...) to the engine's own name.
+func canonicalName(name string) string {
+	for _, p := range enginePrefixes() {
+		if n, ok := library.RayServeName(name, p.prefix); ok {
+			return n
+		}
+	}
+	return name
 }

@@ -110,7 +110,7 @@ func (e *entry) parse() {
 	e.expr = expr
 	parser.Inspect(expr, func(n parser.Node, path []parser.Node) error {
 		if vs, ok := n.(*parser.VectorSelector); ok {
-			e.sels = append(e.sels, selectorRef{vs: vs, path: slices.Clone(path), name: selectorName(vs)})
+			e.sels = append(e.sels, selectorRef{vs: vs, path: slices.Clone(path), name: canonicalName(selectorName(vs))})
 		}
 		return nil
 	})
