@@ -179,3 +179,17 @@ func TestCounterRateUnderRemoved(t *testing.T) {
 		{1, 36, promqlCounterRateName, "", "", "counter vllm:gpu_prefix_cache_queries_total"},
 	})
 }
+
+// TestGrouped: one panel reading a removed name in several targets is one
+// finding with a count.
+func TestGrouped(t *testing.T) {
+	dash := `{"panels": [{"title": "KV", "targets": [
+  {"refId": "A", "expr": "avg(vllm:gpu_cache_usage_perc)"},
+  {"refId": "B", "expr": "max(vllm:gpu_cache_usage_perc)"},
+  {"refId": "C", "expr": "min(vllm:gpu_cache_usage_perc)"}]}]}`
+	fs, err := File("d.json", []byte(dash), vllmAt(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFindings(t, fs, []want{{2, 0, metricRemovedName, "KV", "A", "removed in vLLM 0.12; use vllm:kv_cache_usage_perc (3 times in this panel)"}})
+}
