@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/parser/posrange"
@@ -73,6 +74,7 @@ type entry struct {
 	// dataParallel reports whether the spec declares data parallelism for
 	// a model of the engine the entry selects.
 	dataParallel func(library.Engine) bool
+	scrape       time.Duration // the target's scrape interval; 0 when unknown
 
 	sels []selectorRef // every vector selector, filled by parse
 }

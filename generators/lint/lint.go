@@ -284,7 +284,7 @@ func lintSource(src *source, opts Options, recorded map[string]bool) ([]Finding,
 				f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
 				out = append(out, f)
 			}
-			e.cats, e.forbidden = cats, forbidden
+			e.cats, e.forbidden, e.scrape = cats, forbidden, opts.ScrapeInterval
 			e.dataParallel = func(eng library.Engine) bool { return dataParallelDeclared(e, eng, opts) }
 			note := fallbackNote(fallback, cats)
 			for _, f := range checkExpr(e) {

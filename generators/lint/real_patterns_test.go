@@ -3,7 +3,9 @@ package lint
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/inferobs/inferobs/library"
 )
@@ -192,4 +194,33 @@ func TestGrouped(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertFindings(t, fs, []want{{2, 0, metricRemovedName, "KV", "A", "removed in vLLM 0.12; use vllm:kv_cache_usage_perc (3 times in this panel)"}})
+}
+
+// TestRateWindow: $__interval in a rate, and literal windows shorter than
+// two scrapes when the scrape interval is known.
+func TestRateWindow(t *testing.T) {
+	scrape := vllmAt(16)
+	scrape.ScrapeInterval = 30 * time.Second
+	tests := []struct {
+		expr string
+		opts Options
+		want string
+	}{
+		{`sum(rate(vllm:request_success_total[$__interval]))`, vllmAt(16), "use [$__rate_interval]"},
+		{`sum(increase(vllm:request_success_total{a="b"}[${__interval}]))`, vllmAt(16), "use [$__rate_interval]"},
+		{`sum(rate(vllm:request_success_total[$__rate_interval]))`, vllmAt(16), ""},
+		{`avg_over_time(vllm:num_requests_running[$__interval])`, vllmAt(16), ""},
+		{`rate(vllm:request_success_total[30s])`, scrape, "a 30s window with a 30s scrape interval"},
+		{`rate(vllm:request_success_total[1m])`, scrape, ""},
+		{`rate(vllm:request_success_total[30s])`, vllmAt(16), ""}, // scrape interval unknown
+	}
+	for _, tt := range tests {
+		fs := onlyCheck(Expr(tt.expr, tt.opts), promqlRateWindowName)
+		switch {
+		case tt.want == "" && len(fs) > 0:
+			t.Errorf("%s: unexpected%s", tt.expr, describe(fs))
+		case tt.want != "" && (len(fs) != 1 || !strings.Contains(fs[0].Message, tt.want)):
+			t.Errorf("%s: want %q, got%s", tt.expr, tt.want, describe(fs))
+		}
+	}
 }

@@ -32,6 +32,7 @@ var exprChecks = []exprChecker{
 	promqlLeBucket{},
 	promqlQuantileLe{},
 	promqlRateGauge{},
+	promqlRateWindow{},
 	promqlSyntax{},
 }
 
