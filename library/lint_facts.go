@@ -68,3 +68,37 @@ func HintFor(e Engine, name string) (Role, bool) {
 	}
 	return "", false
 }
+
+// ForeignSeries are series other components export under an engine's
+// prefix: they are not engine metrics, so no engine catalog judges them.
+type ForeignSeries struct {
+	Engine   Engine
+	Exporter string
+	Names    []string
+}
+
+// foreignSeries: vLLM production-stack's router (src/vllm_router, read at
+// a6c01db0, 2026) exports its own gauges and counters as vllm:*.
+var foreignSeries = []ForeignSeries{
+	{VLLM, "the vLLM production-stack router", []string{
+		"vllm:current_qps", "vllm:healthy_pods_total", "vllm:avg_latency", "vllm:avg_itl",
+		"vllm:avg_decoding_length", "vllm:num_prefill_requests", "vllm:num_decoding_requests",
+		"vllm:num_incoming_requests", "vllm:input_tokens_total", "vllm:output_tokens_total",
+		"vllm:request_errors_total", "vllm:request_latency_seconds",
+		"vllm:semantic_cache_hits", "vllm:semantic_cache_misses", "vllm:semantic_cache_hit_ratio",
+		"vllm:semantic_cache_size", "vllm:semantic_cache_latency",
+	}},
+}
+
+// ForeignExporter names the component that exports a series under an
+// engine's prefix, when it is not the engine.
+func ForeignExporter(name string) (string, bool) {
+	for _, f := range foreignSeries {
+		for _, n := range f.Names {
+			if name == n || name == n+"_bucket" || name == n+"_sum" || name == n+"_count" {
+				return f.Exporter, true
+			}
+		}
+	}
+	return "", false
+}

@@ -46,7 +46,9 @@ func TestExprChecks(t *testing.T) {
 		{metricUnknownName, `vllm:iteration_tokens_total`, v16, []want{{1, 1, metricUnknownName, "", "", "is a classic histogram in vLLM 0.16.0: select vllm:iteration_tokens_total_bucket"}}},
 		{metricUnknownName, `vllm:num_requests_running_bucket`, v16, []want{{1, 1, metricUnknownName, "", "", "vllm:num_requests_running is a gauge in vLLM 0.16.0 and has no _bucket series"}}},
 		{metricUnknownName, `vllm:num_requests_waiting_by_reason`, v16, []want{{1, 1, metricUnknownName, "", "", "is not exposed by vLLM 0.16.0: it first appears in 0.20"}}},
-		{metricUnknownName, `vllm:healthy_pods_total`, v16, []want{{1, 1, metricUnknownName, "", "", "is not a metric vLLM 0.16.0 exposes (it may come from another exporter)"}}},
+		{metricUnknownName, `vllm:healthy_pods_totals`, v16, []want{{1, 1, metricUnknownName, "", "", "is not a metric vLLM 0.16.0 exposes (it may come from another exporter)"}}},
+		{metricUnknownName, `vllm:healthy_pods_total + vllm:current_qps`, v16, nil}, // production-stack router series
+		{metricUnknownName, `vllm:not_a_real_vllm_metric_name`, v16, []want{{1, 1, metricUnknownName, "", "", "it may come from another exporter"}}},
 		{metricUnknownName, `{__name__="vllm:num_request_running"}`, v16, []want{{1, 1, metricUnknownName, "", "", "did you mean vllm:num_requests_running?"}}},
 		{metricUnknownName, `rate(vllm:request_success_created[5m])`, v16, nil},
 		{metricUnknownName, `vllm:${metric}_total`, v16, nil}, // assembled from a variable: not checked

@@ -49,6 +49,9 @@ func commonPrefix(names []string) string {
 
 // engineOf returns the engine that owns a metric name.
 func engineOf(name string) (library.Engine, bool) {
+	if _, foreign := library.ForeignExporter(name); foreign {
+		return "", false
+	}
 	for _, p := range enginePrefixes() {
 		if strings.HasPrefix(name, p.prefix) {
 			return p.engine, true
