@@ -59,11 +59,26 @@ var nameHints = []NameHint{
 	{VLLM, "vllm:request_failures_total", RoleRequestFailed},
 }
 
+// hintWords: a name of the engine's prefix that no version exposes and
+// that contains one of these words means that role.
+var hintWords = []struct {
+	Engine Engine
+	Word   string
+	Role   Role
+}{
+	{VLLM, "fail", RoleRequestFailed},
+}
+
 // HintFor returns what a misleading name means, if it is a known one.
 func HintFor(e Engine, name string) (Role, bool) {
 	for _, h := range nameHints {
 		if h.Engine == e && h.Name == name {
 			return h.Meaning, true
+		}
+	}
+	for _, h := range hintWords {
+		if h.Engine == e && strings.Contains(name, h.Word) {
+			return h.Role, true
 		}
 	}
 	return "", false

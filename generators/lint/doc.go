@@ -22,6 +22,10 @@
 //   - promql/rate-gauge: rate(), irate() or increase() over a gauge;
 //   - promql/quantile-le: histogram_quantile over an aggregation that drops
 //     le, or over engine series none of which is a _bucket series;
+//   - metric/sanitized: an engine name with its prefix's ':' written '_'
+//     (vllm_num_requests_waiting);
+//   - rules/engine-name: a recording rule that writes a name the engine
+//     itself exposes;
 //   - promql/dead-match: a binary operation whose sides can never match
 //     (one side fixes a label, e.g. le, the other provably lacks it, or the
 //     two fix it to different values);

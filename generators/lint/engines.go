@@ -123,3 +123,15 @@ func canonicalName(name string) string {
 	}
 	return name
 }
+
+func lookupInfo(e library.Engine) (*library.EngineInfo, bool) { return library.Info(e) }
+
+// prefixOf returns the engine's name prefix.
+func prefixOf(e library.Engine) string {
+	for _, p := range enginePrefixes() {
+		if p.engine == e {
+			return p.prefix
+		}
+	}
+	return ""
+}

@@ -224,3 +224,26 @@ func TestRateWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestSanitizedAndRecordedEngineNames: vllm_ names, and recording rules
+// that overwrite an engine name.
+func TestSanitizedAndRecordedEngineNames(t *testing.T) {
+	rules := `groups:
+- name: g
+  rules:
+  - record: vllm:num_requests_waiting
+    expr: avg by (model_name) (vllm_num_requests_waiting)
+  - record: model:kv:avg
+    expr: avg(ray_vllm_kv_cache_usage_perc) + avg(vllm_not_a_name)
+`
+	fs, err := File("r.yaml", []byte(rules), vllmAt(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFindings(t, fs, []want{
+		{4, 13, rulesEngineNameName, "", "", "a name vLLM itself exposes"},
+		{5, 32, metricSanitizedName, "", "", "its series are named vllm:num_requests_waiting"},
+	})
+	fs = Expr(`rate(vllm:request_failure_counter[5m])`, vllmAt(16))
+	assertFindings(t, fs, []want{{1, 6, metricUnknownName, "", "", `use vllm:request_success_total{finished_reason=~"abort|error"}`}})
+}

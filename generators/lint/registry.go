@@ -25,6 +25,7 @@ var exprChecks = []exprChecker{
 	alertsComparison{},
 	labelsForbidden{},
 	metricRemoved{},
+	metricSanitized{},
 	metricUnknown{},
 	promqlCounterRate{},
 	promqlDeadMatch{},
@@ -39,6 +40,7 @@ var exprChecks = []exprChecker{
 // fileChecks is every rule-file check, sorted by name.
 var fileChecks = []fileChecker{
 	rulesDuplicate{},
+	rulesEngineName{},
 	rulesGroupInterval{},
 }
 
