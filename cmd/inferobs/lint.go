@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -10,14 +11,15 @@ import (
 )
 
 func (a *app) lintCmd() *cobra.Command {
-	var engine, format string
+	var engine, format, config string
 	var warnOnly bool
-	var forbidden []string
+	var forbidden, specs []string
 	cmd := &cobra.Command{
-		Use:   "lint [--engine vllm@0.16] [PATHS...]",
+		Use:   "lint [--spec SPEC_PATHS] [--engine vllm@0.16] [PATHS...]",
 		Short: "Check rule files, PrometheusRule objects and Grafana dashboards against the engine catalogs",
 		Long: "lint reads Prometheus rule files, PrometheusRule objects and Grafana dashboard JSON and reports PromQL that does not parse, metric names the engine version does not expose (with the replacement), counters read without rate, quantiles without le, data-parallel double counting, le values that are not buckets, forbidden labels, alerts without a comparison, duplicate rules and long group intervals.\n\n" +
-			"Without --engine the engine is inferred from the names used and checked at its newest release.",
+			"With --spec, each query is checked at the engine version of the spec's models its selectors select; queries that select none, and every query without --spec, are checked at --engine or the engine's newest release.\n\n" +
+			"Dashboards may be plain JSON, or wrapped in ConfigMaps and grafana-operator GrafanaDashboards. " + compiler.LintConfigFile + " in the current directory (or --config) lists checks, names and paths to ignore; a rule also skips the checks named in an \"# inferobs-lint-disable [checks]\" comment on it.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := compiler.LintOptions{ForbiddenLabels: forbidden}
 			if engine != "" {
@@ -25,13 +27,31 @@ func (a *app) lintCmd() *cobra.Command {
 					return usageError(cmd, err)
 				}
 			}
+			if len(specs) > 0 {
+				if err := a.report(compiler.LintSpec(specs, &opts)); err != nil {
+					return err
+				}
+			}
+			if config == "" {
+				if _, err := os.Stat(compiler.LintConfigFile); err == nil {
+					config = compiler.LintConfigFile
+				}
+			}
+			if config != "" {
+				cfg, err := compiler.LoadLintConfig(config)
+				if err != nil {
+					return a.fail("%v", err)
+				}
+				opts.Config = cfg
+			}
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			all, err := compiler.Lint(args, opts)
+			rep, err := compiler.LintRun(args, opts)
 			if err != nil {
 				return a.fail("%v", err)
 			}
+			all := rep.Findings
 			// Which version was assumed is a note about the run, not a
 			// finding about a file: say it once per engine, on stderr.
 			var fs []compiler.Finding
@@ -52,6 +72,13 @@ func (a *app) lintCmd() *cobra.Command {
 			if err := compiler.WriteFindings(a.stdout, fs, format); err != nil {
 				return a.fail("%v", err)
 			}
+			// What was looked at: on stdout after the text summary, on
+			// stderr for machine formats.
+			summary := a.stderr
+			if format == "text" {
+				summary = a.stdout
+			}
+			fmt.Fprintf(summary, "checked %d files, %d queries; skipped %d\n", rep.Files, rep.Queries, len(rep.Skipped))
 			if compiler.HasErrors(fs) && !warnOnly {
 				return &exitError{code: exitInvalid}
 			}
@@ -59,6 +86,8 @@ func (a *app) lintCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&engine, "engine", "", "engine and version to check against, e.g. vllm@0.16 or tgi@3.3")
+	cmd.Flags().StringSliceVar(&specs, "spec", nil, "spec files or directories whose models give each query its engine version")
+	cmd.Flags().StringVar(&config, "config", "", "lint config file (default "+compiler.LintConfigFile+" when present)")
 	cmd.Flags().StringVar(&format, "format", "text", "output: text, json or github (workflow annotations)")
 	cmd.Flags().BoolVar(&warnOnly, "warn-only", false, "never exit 1 on findings")
 	cmd.Flags().StringSliceVar(&forbidden, "forbidden-label", nil, "labels that must not appear in groupings (default user_id, session_id, request_id)")

@@ -226,5 +226,21 @@ func TestLintAgreesWithGenerator(t *testing.T) {
 		if code != 0 || strings.TrimSpace(stdout) != "[]" {
 			t.Errorf("%s: lint exit %d, findings:\n%s", ex, code, stdout)
 		}
+		// With the spec, every query is checked at its own models'
+		// versions (platform mixes vLLM 0.11, 0.16 and TGI), and nothing
+		// falls back to an assumed version.
+		code, stdout, stderr := runCLI(t, "lint", "--spec", "../../examples/"+ex, out)
+		if code != 0 || !strings.HasPrefix(stdout, "0 errors, 0 warnings, 0 info\nchecked ") || strings.Contains(stderr, "no vLLM version given") {
+			t.Errorf("%s: lint --spec exit %d:\n%s%s", ex, code, stdout, stderr)
+		}
+	}
+}
+
+// TestLintNamedFileSkipped: a file named explicitly that lint cannot read
+// is a warning, not a silent pass.
+func TestLintNamedFileSkipped(t *testing.T) {
+	code, stdout, _ := runCLI(t, "lint", "../../README.md")
+	if code != 0 || !strings.Contains(stdout, "file/skipped") || !strings.Contains(stdout, "checked 0 files, 0 queries; skipped 0") {
+		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/inferobs/inferobs/generators/cardinality"
@@ -41,6 +43,42 @@ const FindingEngineAssumed = lint.EngineAssumed
 // that are not buckets, forbidden labels and the other checks of package
 // lint.
 func Lint(paths []string, opts LintOptions) ([]Finding, error) { return lint.Paths(paths, opts) }
+
+// LintReport is what LintRun found and how many files and queries it
+// checked and skipped.
+type LintReport = lint.Report
+
+// LintRun checks like Lint and also counts files, queries and skipped files.
+func LintRun(paths []string, opts LintOptions) (LintReport, error) { return lint.Run(paths, opts) }
+
+// LintConfig is the .inferobs-lint.yaml file: checks, names and paths lint ignores.
+type LintConfig = lint.Config
+
+// LintConfigFile is the config file lint reads from the current directory.
+const LintConfigFile = lint.ConfigFile
+
+// LoadLintConfig reads a lint config file.
+func LoadLintConfig(path string) (*LintConfig, error) { return lint.LoadConfig(path) }
+
+// LintSpec loads spec files and fills opts with their models (engine,
+// version, selector, served name, data parallelism) and scrape interval,
+// so each query is checked at the version of the models it selects.
+func LintSpec(paths []string, opts *LintOptions) diag.List {
+	s, ds := schema.Load(paths...)
+	if ds.HasErrors() || s == nil {
+		return ds
+	}
+	opts.Models = nil
+	for _, name := range slices.Sorted(maps.Keys(s.Models)) {
+		m := s.Models[name]
+		opts.Models = append(opts.Models, lint.Model{
+			Name: name, Engine: m.Engine, Version: m.EngineVersion, Selector: m.Selector,
+			ServedName: m.ServedName, DataParallel: m.DataParallel,
+		})
+	}
+	opts.ScrapeInterval = s.Target.ScrapeInterval
+	return ds
+}
 
 // LintFile checks one file held in memory, like Lint.
 func LintFile(name string, data []byte, opts LintOptions) ([]Finding, error) {

@@ -2,6 +2,8 @@ package lint
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/inferobs/inferobs/library"
 )
@@ -60,7 +62,7 @@ func removal(cat *library.Catalog, name string) (string, bool) {
 	default:
 		return "", false
 	}
-	return msg + advice(ch, suffix), true
+	return msg + adviceAt(cat, advice(ch, suffix)), true
 }
 
 // deprecation explains an exposed name that is deprecated at this version.
@@ -77,7 +79,7 @@ func deprecation(cat *library.Catalog, s series) (string, bool) {
 	case !ch.Removed.IsZero():
 		msg += fmt.Sprintf(" and removed in %s", versionText(ch.Removed))
 	}
-	return msg + advice(ch, s.suffix), true
+	return msg + adviceAt(cat, advice(ch, s.suffix)), true
 }
 
 func advice(ch library.Change, suffix string) string {
@@ -89,4 +91,55 @@ func advice(ch library.Change, suffix string) string {
 		s += "; " + ch.Advice
 	}
 	return s
+}
+
+// engineNameRe finds metric names in advice text.
+var engineNameRe = regexp.MustCompile(`[a-zA-Z_][a-zA-Z0-9_:]*`)
+
+// adviceAt rewrites advice so that it only names series the checked
+// version exposes: a name the version lacks becomes the family of the same
+// role at that version, or, when there is none, is marked with the release
+// it first appears in.
+func adviceAt(cat *library.Catalog, text string) string {
+	var later []string
+	out := engineNameRe.ReplaceAllStringFunc(text, func(name string) string {
+		if eng, ok := engineOf(name); !ok || eng != cat.Engine() {
+			return name
+		}
+		if _, ok := resolveSeries(cat, name); ok {
+			return name
+		}
+		base, suffix := splitSeries(name)
+		for _, m := range cat.Info.Metrics {
+			if m.Name != base && m.Name != name || m.Role == "" {
+				continue
+			}
+			if now, ok := cat.ByRole(m.Role); ok && now.Type == m.Type {
+				if m.Name == name {
+					return now.Name
+				}
+				return now.Name + suffix
+			}
+		}
+		if first, ok := firstRelease(cat.Info, base); ok && cat.Version.Less(first) {
+			later = append(later, fmt.Sprintf("%s first appears in %s", name, versionText(first)))
+		}
+		return name
+	})
+	if len(later) > 0 {
+		out += " (" + strings.Join(later, "; ") + ")"
+	}
+	return out
+}
+
+// firstRelease is the first version any family of that name exists in.
+func firstRelease(info *library.EngineInfo, name string) (library.Version, bool) {
+	var first library.Version
+	found := false
+	for _, m := range info.Metrics {
+		if m.Name == name && (!found || m.Range.Since.Less(first)) {
+			first, found = m.Range.Since, true
+		}
+	}
+	return first, found
 }

@@ -48,6 +48,9 @@ func unknownName(cat *library.Catalog, name string) (Severity, string) {
 		return SeverityError, msg
 	}
 	eng := displayName(cat.Engine())
+	if msg, ok := hinted(cat, name); ok {
+		return SeverityError, msg
+	}
 	if suf := cat.Info.CounterSuffix; suf != "" && !strings.HasSuffix(name, suf) {
 		if m, ok := cat.ByName(name + suf); ok && m.Type == library.Counter {
 			return SeverityError, fmt.Sprintf("%s is not exposed: %s counters carry the %s suffix; use %s", name, eng, suf, m.Name)
@@ -132,4 +135,23 @@ func known(info *library.EngineInfo, name string) bool {
 		}
 	}
 	return false
+}
+
+// hinted explains a name users write for a quantity the engine measures
+// another way, with the expression that works at this version.
+func hinted(cat *library.Catalog, name string) (string, bool) {
+	role, ok := library.HintFor(cat.Engine(), name)
+	if !ok || role != library.RoleRequestFailed {
+		return "", false
+	}
+	if m, ok := cat.ByRole(library.RoleRequestFailed); ok {
+		return fmt.Sprintf("%s is not a metric %s exposes; failed requests are counted by %s", name, engineLabel(cat), m.Name), true
+	}
+	fin, ok := cat.ByRole(library.RoleRequestFinished)
+	reasons := cat.FailureReasons()
+	if !ok || cat.Info.FinishReasonLabel == "" || len(reasons) == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("%s is not a metric %s exposes: it counts failed requests as finished ones, use %s{%s=~%q}",
+		name, engineLabel(cat), fin.Name, cat.Info.FinishReasonLabel, strings.Join(reasons, "|")), true
 }

@@ -16,7 +16,7 @@ func (promqlCounterRate) name() string { return promqlCounterRateName }
 func (promqlCounterRate) check(e *entry) []Finding {
 	var out []Finding
 	for _, s := range e.sels {
-		sr, ok := e.seriesOf(s)
+		sr, ok := e.typeOf(s)
 		if !ok || !sr.isCounter() || counterReadSafely(s) {
 			continue
 		}

@@ -28,7 +28,14 @@ func (promqlDPEngine) check(e *entry) []Finding {
 			continue
 		}
 		d := dpAnalysis{e: e, cat: cat, label: cat.Info.DataParallelLabel}
-		out = append(out, d.findings()...)
+		sev := SeverityInfo
+		if (e.dataParallel != nil && e.dataParallel(cat.Engine())) || mentionsLabel(e.expr, d.label) {
+			sev = SeverityWarning
+		}
+		for _, f := range d.findings() {
+			f.Severity = sev
+			out = append(out, f)
+		}
 	}
 	return out
 }
@@ -216,4 +223,27 @@ func (d dpAnalysis) modelLabel() string {
 		return l
 	}
 	return "job"
+}
+
+// mentionsLabel reports whether the expression names the label in a
+// matcher, a grouping or a matching list: evidence that the series carry it
+// (without it, a warning about ranks would be a guess).
+func mentionsLabel(e parser.Expr, label string) bool {
+	found := false
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			for _, m := range n.LabelMatchers {
+				found = found || m.Name == label
+			}
+		case *parser.AggregateExpr:
+			found = found || slices.Contains(n.Grouping, label)
+		case *parser.BinaryExpr:
+			if n.VectorMatching != nil {
+				found = found || slices.Contains(n.VectorMatching.MatchingLabels, label) || slices.Contains(n.VectorMatching.Include, label)
+			}
+		}
+		return nil
+	})
+	return found
 }

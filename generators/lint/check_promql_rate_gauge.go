@@ -25,7 +25,7 @@ func (promqlRateGauge) check(e *entry) []Finding {
 			return nil
 		}
 		ref := selectorRef{vs: vs, name: selectorName(vs)}
-		sr, ok := e.seriesOf(ref)
+		sr, ok := e.typeOf(ref)
 		if !ok || !sr.isGauge() {
 			return nil
 		}

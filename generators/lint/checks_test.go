@@ -29,16 +29,26 @@ func TestExprChecks(t *testing.T) {
 		{metricRemovedName, `rate(vllm:time_per_output_token_seconds_sum[5m])`, vllmAt(12), []want{{1, 6, metricRemovedName, "", "", "is hidden since vLLM 0.12 and removed in 0.15; use vllm:inter_token_latency_seconds_sum"}}},
 		{metricRemovedName, `vllm:gpu_cache_usage_perc`, vllmAt(8), nil},
 		{metricRemovedName, `vllm:kv_cache_usage_perc`, v16, nil},
-		{metricRemovedName, `ray_vllm:gpu_cache_usage_perc`, v16, nil}, // not engine-owned
+		// Ray Serve's names: ray_ prefix, and ":" rewritten to "_" since vLLM #25439.
+		{metricRemovedName, `ray_vllm:gpu_cache_usage_perc`, v16, []want{{1, 1, metricRemovedName, "", "", "vllm:gpu_cache_usage_perc was removed in vLLM 0.12"}}},
+		{metricRemovedName, `rate(ray_vllm_gpu_prefix_cache_hits_total[5m])`, v16, []want{{1, 6, metricRemovedName, "", "", "use vllm:prefix_cache_hits_total"}}},
+		{metricRemovedName, `ray_vllm_kv_cache_usage_perc`, v16, nil},
+		{metricUnknownName, `ray_serve_deployment_request_counter_total`, v16, nil},
+		// Advice names only series of the checked version; hints for names users invent.
+		{metricRemovedName, `vllm:gpu_prefix_cache_hit_rate`, vllmAt(8), []want{{1, 1, metricRemovedName, "", "", "compute rate(vllm:gpu_prefix_cache_hits_total) / rate(vllm:gpu_prefix_cache_queries_total)"}}},
+		{metricUnknownName, `rate(vllm:request_failure_total[5m])`, v16, []want{{1, 6, metricUnknownName, "", "", `use vllm:request_success_total{finished_reason=~"abort|error"}`}}},
+		{metricUnknownName, `rate(vllm:request_failure_total[5m])`, vllmAt(6), []want{{1, 6, metricUnknownName, "", "", `use vllm:request_success_total{finished_reason=~"abort"}`}}},
 
 		// metric/unknown.
 		{metricUnknownName, `vllm:kv_cache_usage_perc_total`, v16, []want{{1, 1, metricUnknownName, "", "", "did you mean vllm:kv_cache_usage_perc?"}}},
 		{metricUnknownName, `rate(vllm:generation_tokens[5m])`, v16, []want{{1, 6, metricUnknownName, "", "", "vLLM counters carry the _total suffix; use vllm:generation_tokens_total"}}},
 		{metricUnknownName, `rate(tgi_batch_concat_total[5m])`, tgi, []want{{1, 6, metricUnknownName, "", "", "TGI counters have no _total suffix; use tgi_batch_concat"}}},
-		{metricUnknownName, `vllm:iteration_tokens_total`, v16, []want{{1, 1, metricUnknownName, "", "", "is a classic histogram in vLLM 0.16: select vllm:iteration_tokens_total_bucket"}}},
-		{metricUnknownName, `vllm:num_requests_running_bucket`, v16, []want{{1, 1, metricUnknownName, "", "", "vllm:num_requests_running is a gauge in vLLM 0.16 and has no _bucket series"}}},
-		{metricUnknownName, `vllm:num_requests_waiting_by_reason`, v16, []want{{1, 1, metricUnknownName, "", "", "is not exposed by vLLM 0.16: it first appears in 0.20"}}},
-		{metricUnknownName, `vllm:healthy_pods_total`, v16, []want{{1, 1, metricUnknownName, "", "", "is not a metric vLLM 0.16 exposes (it may come from another exporter)"}}},
+		{metricUnknownName, `vllm:iteration_tokens_total`, v16, []want{{1, 1, metricUnknownName, "", "", "is a classic histogram in vLLM 0.16.0: select vllm:iteration_tokens_total_bucket"}}},
+		{metricUnknownName, `vllm:num_requests_running_bucket`, v16, []want{{1, 1, metricUnknownName, "", "", "vllm:num_requests_running is a gauge in vLLM 0.16.0 and has no _bucket series"}}},
+		{metricUnknownName, `vllm:num_requests_waiting_by_reason`, v16, []want{{1, 1, metricUnknownName, "", "", "is not exposed by vLLM 0.16.0: it first appears in 0.20"}}},
+		{metricUnknownName, `vllm:healthy_pods_totals`, v16, []want{{1, 1, metricUnknownName, "", "", "is not a metric vLLM 0.16.0 exposes (it may come from another exporter)"}}},
+		{metricUnknownName, `vllm:healthy_pods_total + vllm:current_qps`, v16, nil}, // production-stack router series
+		{metricUnknownName, `vllm:not_a_real_vllm_metric_name`, v16, []want{{1, 1, metricUnknownName, "", "", "it may come from another exporter"}}},
 		{metricUnknownName, `{__name__="vllm:num_request_running"}`, v16, []want{{1, 1, metricUnknownName, "", "", "did you mean vllm:num_requests_running?"}}},
 		{metricUnknownName, `rate(vllm:request_success_created[5m])`, v16, nil},
 		{metricUnknownName, `vllm:${metric}_total`, v16, nil}, // assembled from a variable: not checked
@@ -80,7 +90,7 @@ func TestExprChecks(t *testing.T) {
 
 		// promql/le-bucket.
 		{promqlLeBucketName, `rate(vllm:request_queue_time_seconds_bucket{le="60"}[5m])`, v16, []want{{1, 6, promqlLeBucketName, "", "", `vLLM exposes this boundary as le="60.0"`}}},
-		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="160.0"}[5m])`, vllmAt(8), []want{{1, 6, promqlLeBucketName, "", "", `160.0 is not a bucket boundary of vllm:time_to_first_token_seconds in vLLM 0.8 (nearest: "10.0")`}}},
+		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="160.0"}[5m])`, vllmAt(8), []want{{1, 6, promqlLeBucketName, "", "", `160.0 is not a bucket boundary of vllm:time_to_first_token_seconds in vLLM 0.8.0 (nearest: "10.0")`}}},
 		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="160.0"}[5m])`, v16, nil},
 		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="+Inf"}[5m])`, v16, nil},
 		{promqlLeBucketName, `rate(vllm:time_to_first_token_seconds_bucket{le="$threshold"}[5m])`, v16, nil},

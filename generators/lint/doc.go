@@ -22,7 +22,17 @@
 //   - promql/rate-gauge: rate(), irate() or increase() over a gauge;
 //   - promql/quantile-le: histogram_quantile over an aggregation that drops
 //     le, or over engine series none of which is a _bucket series;
-//   - promql/dp-engine: see below;
+//   - metric/sanitized: an engine name with its prefix's ':' written '_'
+//     (vllm_num_requests_waiting);
+//   - rules/engine-name: a recording rule that writes a name the engine
+//     itself exposes;
+//   - promql/dead-match: a binary operation whose sides can never match
+//     (one side fixes a label, e.g. le, the other provably lacks it, or the
+//     two fix it to different values);
+//   - promql/rate-window: a rate over [$__interval], or over a literal
+//     window shorter than two scrapes when the scrape interval is known;
+//   - promql/dp-engine: see below (a warning only when the spec declares
+//     dataParallel > 1 or the query names the label, else info);
 //   - promql/le-bucket: an le matcher value that is not a boundary of the
 //     family in that version, or not in the text the engine prints;
 //   - labels/forbidden: Options.ForbiddenLabels in by(), on(),
@@ -34,6 +44,16 @@
 //   - rules/group-interval: a group interval over the 5m lookback;
 //   - engine/assumed (info): the engine version was inferred;
 //   - file/syntax: a named file that does not decode;
+//   - file/skipped: a named file that is no rule file or dashboard.
+//
+// Each query is checked at the engine version of the spec models
+// (Options.Models) its selectors select, else at Options.Engine/Version or
+// the newest release. Dashboards may be wrapped in ConfigMaps or
+// GrafanaDashboards; query variables (label_values, query_result) are
+// checked too. Ray Serve's names (ray_vllm_..., ray_vllm:...) are read as
+// the engine's. Identical findings of one panel are reported once with a
+// count. Config (.inferobs-lint.yaml) and "# inferobs-lint-disable"
+// comments switch checks, names and paths off;
 //   - engine/invalid: Options that Expr cannot use.
 //
 // Metric knowledge comes from library only: a name is engine-owned when it

@@ -49,6 +49,9 @@ func commonPrefix(names []string) string {
 
 // engineOf returns the engine that owns a metric name.
 func engineOf(name string) (library.Engine, bool) {
+	if _, foreign := library.ForeignExporter(name); foreign {
+		return "", false
+	}
 	for _, p := range enginePrefixes() {
 		if strings.HasPrefix(name, p.prefix) {
 			return p.engine, true
@@ -62,19 +65,22 @@ type catalogs struct {
 	byEngine map[library.Engine]*library.Catalog
 	assumed  map[library.Engine]bool // version inferred, not given
 	recorded map[string]bool         // series written by recording rules: not engine metrics
+	config   *Config                 // names it ignores are not engine metrics either
 }
 
 // resolveCatalogs picks a catalog for every engine in used: the pinned
 // version for opts.Engine, else the newest known release.
-func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bool) (*catalogs, error) {
-	c := &catalogs{byEngine: map[library.Engine]*library.Catalog{}, assumed: map[library.Engine]bool{}, recorded: recorded}
+func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bool, choice map[library.Engine]library.Version) (*catalogs, error) {
+	c := &catalogs{byEngine: map[library.Engine]*library.Catalog{}, assumed: map[library.Engine]bool{}, recorded: recorded, config: opts.Config}
 	for _, e := range used {
 		info, ok := library.Info(e)
 		if !ok {
 			continue
 		}
 		v := info.LatestRelease()
-		if e == opts.Engine && !opts.Version.IsZero() {
+		if cv, ok := choice[e]; ok {
+			v = cv
+		} else if e == opts.Engine && !opts.Version.IsZero() {
 			v = opts.Version
 		} else {
 			c.assumed[e] = true
@@ -90,7 +96,7 @@ func resolveCatalogs(opts Options, used []library.Engine, recorded map[string]bo
 
 // forName returns the catalog that owns a series name, if any.
 func (c *catalogs) forName(name string) (*library.Catalog, bool) {
-	if c == nil || c.recorded[name] || strings.Contains(name, varMark) {
+	if c == nil || c.recorded[name] || strings.Contains(name, varMark) || c.config.ignoresName(name) {
 		return nil, false
 	}
 	e, ok := engineOf(name)
@@ -101,7 +107,31 @@ func (c *catalogs) forName(name string) (*library.Catalog, bool) {
 	return cat, ok
 }
 
-// engineLabel is how messages name a catalog: "vLLM 0.16".
+// engineLabel is how messages name a catalog: "vLLM 0.16.0", the point
+// release checked (vllm@0.6 is 0.6.0, not the whole 0.6 line).
 func engineLabel(cat *library.Catalog) string {
-	return displayName(cat.Engine()) + " " + versionText(cat.Version)
+	return displayName(cat.Engine()) + " " + cat.Version.String()
+}
+
+// canonicalName maps a series name as another system exports it (Ray
+// Serve's ray_vllm_... and ray_vllm:...) to the engine's own name.
+func canonicalName(name string) string {
+	for _, p := range enginePrefixes() {
+		if n, ok := library.RayServeName(name, p.prefix); ok {
+			return n
+		}
+	}
+	return name
+}
+
+func lookupInfo(e library.Engine) (*library.EngineInfo, bool) { return library.Info(e) }
+
+// prefixOf returns the engine's name prefix.
+func prefixOf(e library.Engine) string {
+	for _, p := range enginePrefixes() {
+		if p.engine == e {
+			return p.prefix
+		}
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/parser/posrange"
@@ -59,6 +60,8 @@ type entry struct {
 	refID string // dashboard target refId
 	rule  string // alert or record name
 	kind  exprKind
+	// labelsOnly: a label_values() variable query, whose values are unused.
+	labelsOnly bool
 
 	src   string      // as written
 	query string      // as parsed, after template substitution
@@ -67,6 +70,11 @@ type entry struct {
 
 	cats      *catalogs
 	forbidden []string
+	disabled  []string // checks an inline comment turns off; empty non-nil: all
+	// dataParallel reports whether the spec declares data parallelism for
+	// a model of the engine the entry selects.
+	dataParallel func(library.Engine) bool
+	scrape       time.Duration // the target's scrape interval; 0 when unknown
 
 	sels []selectorRef // every vector selector, filled by parse
 }
@@ -104,7 +112,7 @@ func (e *entry) parse() {
 	e.expr = expr
 	parser.Inspect(expr, func(n parser.Node, path []parser.Node) error {
 		if vs, ok := n.(*parser.VectorSelector); ok {
-			e.sels = append(e.sels, selectorRef{vs: vs, path: slices.Clone(path), name: selectorName(vs)})
+			e.sels = append(e.sels, selectorRef{vs: vs, path: slices.Clone(path), name: canonicalName(selectorName(vs))})
 		}
 		return nil
 	})
@@ -154,4 +162,29 @@ func (e *entry) seriesOf(s selectorRef) (series, bool) {
 		return series{}, false
 	}
 	return resolveSeries(cat, s.name)
+}
+
+// typeOf resolves a selector for checks that only need the series' type:
+// at the checked version, else at the newest release that exposed the
+// name, so that a removed name still gets its rate/counter findings (the
+// rename the removal suggests would otherwise keep the mistake).
+func (e *entry) typeOf(s selectorRef) (series, bool) {
+	if sr, ok := e.seriesOf(s); ok {
+		return sr, true
+	}
+	cat, ok := e.cats.forName(s.name)
+	if !ok {
+		return series{}, false
+	}
+	rels := cat.Info.Releases
+	for i := len(rels) - 1; i >= 0; i-- {
+		other, err := library.Lookup(cat.Engine(), rels[i])
+		if err != nil {
+			continue
+		}
+		if sr, ok := resolveSeries(other, s.name); ok {
+			return sr, true
+		}
+	}
+	return series{}, false
 }

@@ -48,5 +48,5 @@ func sortFindings(fs []Finding) []Finding {
 			cmp.Compare(a.Message, b.Message),
 		)
 	})
-	return slices.Compact(fs)
+	return groupFindings(slices.Compact(fs))
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,8 +43,25 @@ func (e *decodeError) Error() string { return e.err.Error() }
 // named file that does not decode is reported (file/syntax). Names recorded
 // by any rule file are not treated as engine metrics anywhere.
 func Paths(paths []string, opts Options) ([]Finding, error) {
+	r, err := Run(paths, opts)
+	return r.Findings, err
+}
+
+// Report is what Run found and what it looked at.
+type Report struct {
+	Findings []Finding
+	Files    int      // files read as rules or dashboards
+	Queries  int      // expressions checked
+	Skipped  []string // walked files that are neither (or do not decode)
+}
+
+// Run lints like Paths and also counts what was checked and skipped. A
+// file named explicitly that is neither a rule file nor a dashboard is a
+// file/skipped warning; a walked one is listed in Skipped.
+func Run(paths []string, opts Options) (Report, error) {
+	var rep Report
 	if err := opts.validate(); err != nil {
-		return nil, err
+		return rep, err
 	}
 	type input struct {
 		name     string
@@ -53,7 +71,7 @@ func Paths(paths []string, opts Options) ([]Finding, error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return rep, err
 		}
 		if !st.IsDir() {
 			inputs = append(inputs, input{p, true})
@@ -76,7 +94,7 @@ func Paths(paths []string, opts Options) ([]Finding, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return rep, err
 		}
 	}
 	var (
@@ -87,28 +105,43 @@ func Paths(paths []string, opts Options) ([]Finding, error) {
 	for _, in := range inputs {
 		data, err := os.ReadFile(in.name)
 		if err != nil {
-			return nil, err
+			return rep, err
+		}
+		if opts.Config.ignoresPath(in.name) {
+			continue
 		}
 		src, err := decode(in.name, data)
 		var de *decodeError
+		switch ext := strings.ToLower(filepath.Ext(in.name)); {
+		case errors.As(err, &de) && in.explicit && ext != ".yaml" && ext != ".yml" && ext != ".json":
+			err = errNotLintable // a file of another kind (README.md): not broken YAML
+		}
 		switch {
 		case errors.As(err, &de) && in.explicit:
 			out = append(out, syntaxFinding(in.name, de))
 			continue
+		case errors.Is(err, errNotLintable) && in.explicit:
+			out = append(out, Finding{File: in.name, Check: fileSkippedName, Severity: SeverityWarning,
+				Message: "neither a Prometheus rule file, a PrometheusRule, a Grafana dashboard nor a ConfigMap or GrafanaDashboard holding one: nothing was checked"})
+			continue
 		case err != nil:
+			rep.Skipped = append(rep.Skipped, in.name)
 			continue
 		}
+		rep.Files++
+		rep.Queries += len(src.entries)
 		src.recordedNames(recorded)
 		sources = append(sources, src)
 	}
 	for _, src := range sources {
 		found, err := lintSource(src, opts, recorded)
 		if err != nil {
-			return nil, err
+			return rep, err
 		}
 		out = append(out, found...)
 	}
-	return sortFindings(out), nil
+	rep.Findings = sortFindings(slices.DeleteFunc(out, func(f Finding) bool { return opts.Config.ignoresCheck(f.Check) }))
+	return rep, nil
 }
 
 // File lints one file's content; name is used for messages and to tell
@@ -163,24 +196,26 @@ func decode(name string, data []byte) (*source, error) {
 			return nil, &decodeError{line: jsonErrorLine(data, err), err: err}
 		}
 		if dash, ok := dashboardRoot(root); ok {
-			for _, q := range dashboardQueries(dash, newLineIndex(data)) {
-				src.entries = append(src.entries, &entry{
-					file: name, loc: fixedLocator{line: q.line}, panel: q.panel, refID: q.refID,
-					kind: kindQuery, src: q.expr,
-				})
-			}
+			src.addDashboard(dash, newLineIndex(data), 1)
 			return src, nil
 		}
 		kind, _ := root.getString("kind")
 		if _, ok := root.get("groups"); !ok && kind != "PrometheusRule" && kind != "List" {
+			if src.addWrapped(data) {
+				return src, nil
+			}
 			return nil, errNotLintable
 		}
 	}
+	wrapped := !isJSON && src.addWrapped(data)
 	rf, ok, err := parseRuleFile(name, data)
 	if err != nil {
 		return nil, &decodeError{line: yamlErrorLine(err), err: err}
 	}
 	if !ok {
+		if wrapped {
+			return src, nil
+		}
 		return nil, errNotLintable
 	}
 	src.rules = rf
@@ -206,51 +241,78 @@ func (s *source) recordedNames(into map[string]bool) {
 	}
 }
 
-// lintSource parses every expression, picks the engine catalogs and runs
-// the checks.
+// lintSource parses every expression, picks the engine catalogs of the
+// models each selects and runs the checks.
 func lintSource(src *source, opts Options, recorded map[string]bool) ([]Finding, error) {
-	var used []library.Engine
-	firstUse := map[library.Engine]*entry{}
+	var out []Finding
+	cache := map[string]*catalogs{}
+	noted := map[library.Engine]bool{}
+	forbidden := opts.forbidden()
 	for _, e := range src.entries {
 		parseEntry(e)
+		var used []library.Engine
 		for _, s := range e.sels {
-			if strings.Contains(s.name, varMark) || recorded[s.name] {
+			if strings.Contains(s.name, varMark) || recorded[s.name] || opts.Config.ignoresName(s.name) {
 				continue
 			}
-			if eng, ok := engineOf(s.name); ok && firstUse[eng] == nil {
-				firstUse[eng] = e
+			if eng, ok := engineOf(s.name); ok && !slices.Contains(used, eng) {
 				used = append(used, eng)
 			}
 		}
-	}
-	cats, err := resolveCatalogs(opts, used, recorded)
-	if err != nil {
-		return nil, err
-	}
-	var out []Finding
-	for _, eng := range used {
-		if !cats.assumed[eng] {
-			continue
+		slices.Sort(used)
+		choices, fallback := entryVersions(e, used, opts)
+		seen := map[[3]any]int{} // one finding per place and check over the versions
+		for _, choice := range choices {
+			key := catalogKey(choice)
+			cats, ok := cache[key]
+			if !ok {
+				var err error
+				if cats, err = resolveCatalogs(opts, allEngines(), recorded, choice); err != nil {
+					return nil, err
+				}
+				cache[key] = cats
+			}
+			for _, eng := range used {
+				if !cats.assumed[eng] || noted[eng] {
+					continue
+				}
+				noted[eng] = true
+				cat := cats.byEngine[eng]
+				f := e.findingAt(nil, engineAssumedName, SeverityInfo,
+					"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)%s",
+					displayName(eng), displayName(eng), engineLabel(cat), eng, verificationSuffix(cat))
+				f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
+				out = append(out, f)
+			}
+			e.cats, e.forbidden, e.scrape = cats, forbidden, opts.ScrapeInterval
+			e.dataParallel = func(eng library.Engine) bool { return dataParallelDeclared(e, eng, opts) }
+			note := fallbackNote(fallback, cats)
+			for _, f := range checkExpr(e) {
+				if e.disabled != nil && (len(e.disabled) == 0 || slices.Contains(e.disabled, f.Check)) {
+					continue
+				}
+				f.Message += note
+				k := [3]any{f.Line, f.Column, f.Check}
+				if i, ok := seen[k]; ok && len(choices) > 1 {
+					if severityRank(f.Severity) < severityRank(out[i].Severity) {
+						out[i] = f
+					}
+					continue
+				}
+				seen[k] = len(out)
+				out = append(out, f)
+			}
 		}
-		cat := cats.byEngine[eng]
-		f := firstUse[eng].findingAt(nil, engineAssumedName, SeverityInfo,
-			"no %s version given: checked %s names against %s, the newest release inferobs knows (pin one with --engine %s@<version>)%s",
-			displayName(eng), displayName(eng), engineLabel(cat), eng, verificationSuffix(cat))
-		f.Panel, f.RefID, f.Rule, f.Column = "", "", "", 0
-		out = append(out, f)
-	}
-	forbidden := opts.forbidden()
-	for _, e := range src.entries {
-		e.cats, e.forbidden = cats, forbidden
-		out = append(out, checkExpr(e)...)
 	}
 	if src.rules != nil {
 		for _, c := range fileChecks {
 			out = append(out, c.check(src.rules)...)
 		}
 	}
-	return out, nil
+	return slices.DeleteFunc(out, func(f Finding) bool { return opts.Config.ignoresCheck(f.Check) }), nil
 }
+
+func allEngines() []library.Engine { return library.Engines() }
 
 // parseEntry parses an entry's expression; dashboard queries and bare
 // expressions get their template variables replaced first.
@@ -304,4 +366,9 @@ func verificationSuffix(cat *library.Catalog) string {
 		return "; " + n
 	}
 	return ""
+}
+
+// severityRank orders severities, most severe first.
+func severityRank(s Severity) int {
+	return slices.Index([]Severity{SeverityError, SeverityWarning, SeverityInfo}, s)
 }

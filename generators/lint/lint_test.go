@@ -25,7 +25,7 @@ func TestFixtures(t *testing.T) {
 				{18, 15, promqlDPEngineName, "", "", "histogram_quantile() keeps the engine label of vllm:e2e_request_latency_seconds_bucket"},
 				{20, 15, promqlDPEngineName, "", "", "alert condition compares vllm:num_requests_waiting per engine rank"},
 				{22, 41, promqlLeBucketName, "", "", `le="1" on vllm:time_to_first_token_seconds_bucket never matches: vLLM exposes this boundary as le="1.0"`},
-				{24, 41, promqlLeBucketName, "", "", `0.3 is not a bucket boundary of vllm:time_to_first_token_seconds in vLLM 0.16 (nearest: "0.25", "0.5")`},
+				{24, 41, promqlLeBucketName, "", "", `0.3 is not a bucket boundary of vllm:time_to_first_token_seconds in vLLM 0.16.0 (nearest: "0.25", "0.5")`},
 				{26, 15, labelsForbiddenName, "", "", "label user_id is forbidden (high cardinality) but is used in sum by (model_name, user_id)"},
 				{28, 15, alertsComparisonName, "", "", "alert NoCondition has no comparison"},
 				{30, 15, alertsComparisonName, "", "", "alert BoolCondition compares with the bool modifier"},
@@ -74,7 +74,7 @@ func TestFixtures(t *testing.T) {
 			file: "dashboards/vllm-mixed.json", opts: vllmAt(10),
 			wants: []want{
 				{23, 0, metricRemovedName, "KV Cache", "A", "vllm:gpu_cache_usage_perc is deprecated since vLLM 0.9.2, hidden in 0.11 and removed in 0.12"},
-				{84, 0, metricUnknownName, "Inter-Token Latency", "A", "vllm:inter_token_latency_seconds_bucket is not exposed by vLLM 0.10: it first appears in 0.10.2"},
+				{84, 0, metricUnknownName, "Inter-Token Latency", "A", "vllm:inter_token_latency_seconds_bucket is not exposed by vLLM 0.10.0: it first appears in 0.10.2"},
 				{131, 0, promqlSyntaxName, "Finish Reasons", "A", "unexpected <by>"},
 			},
 		},
@@ -91,7 +91,7 @@ func TestFixtures(t *testing.T) {
 				{17, 0, engineAssumedName, "", "", "no TGI version given: checked TGI names against TGI 3.3"},
 				{17, 0, metricUnknownName, "Requests", "A", "tgi_request_success_total is not exposed: TGI counters have no _total suffix; use tgi_request_success"},
 				{21, 0, metricUnknownName, "Requests", "B", "use tgi_request_failure"},
-				{51, 0, metricUnknownName, "Speculated Tokens", "A", "tgi_request_skipped_tokens is a summary in TGI 3.3 and has no _bucket series"},
+				{51, 0, metricUnknownName, "Speculated Tokens", "A", "tgi_request_skipped_tokens is a summary in TGI 3.3.0 and has no _bucket series"},
 			},
 		},
 		{
@@ -106,7 +106,7 @@ func TestFixtures(t *testing.T) {
 		{file: "dashboards/clean.json", opts: vllmAt(16)},
 		{
 			file:  "rules/clean.yaml",
-			wants: []want{{7, 0, engineAssumedName, "", "", "checked vLLM names against vLLM 0.25, the newest release inferobs knows (pin one with --engine vllm@<version>); the vllm catalog was last verified against release 0.20.1"}},
+			wants: []want{{7, 0, engineAssumedName, "", "", "checked vLLM names against vLLM 0.25.0, the newest release inferobs knows (pin one with --engine vllm@<version>); the vllm catalog was last verified against release 0.20.1"}},
 		},
 	}
 	for _, tc := range tests {
@@ -131,12 +131,20 @@ func TestSeverities(t *testing.T) {
 	want := map[string]Severity{
 		metricRemovedName: SeverityError, metricUnknownName: SeverityError, promqlSyntaxName: SeverityError,
 		promqlCounterRateName: SeverityWarning, promqlRateGaugeName: SeverityError, promqlQuantileLeName: SeverityError,
-		promqlDPEngineName: SeverityWarning, promqlLeBucketName: SeverityError, labelsForbiddenName: SeverityError,
+		promqlDPEngineName: SeverityInfo, promqlLeBucketName: SeverityError, labelsForbiddenName: SeverityError,
 		rulesGroupIntervalName: SeverityWarning,
 	}
 	for _, f := range got {
 		if s, ok := want[f.Check]; ok && f.Severity != s {
 			t.Errorf("%s at line %d: severity %s, want %s", f.Check, f.Line, f.Severity, s)
+		}
+	}
+	// With the spec's evidence of data parallelism, dp-engine warns.
+	dp := vllmAt(16)
+	dp.Models = []Model{{Name: "m", Engine: "vllm", Version: dp.Version, DataParallel: 2}}
+	for _, f := range onlyCheck(lintFixture(t, "rules/defects.yaml", dp), promqlDPEngineName) {
+		if f.Severity != SeverityWarning {
+			t.Errorf("dataParallel 2: %s at line %d: severity %s, want warning", f.Check, f.Line, f.Severity)
 		}
 	}
 	if !HasErrors(got) {

@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/inferobs/inferobs/library"
 )
@@ -23,6 +24,15 @@ type Options struct {
 	// vector matching or selectors; nil means DefaultForbiddenLabels and an
 	// empty non-nil slice turns the check off.
 	ForbiddenLabels []string
+	// Models are the spec's models: a query is checked at the version of
+	// each model its selectors select, and only against Engine/Version
+	// (or the newest release) when it selects none.
+	Models []Model
+	// ScrapeInterval, when known, is the target's scrape interval: rate
+	// windows shorter than two scrapes are reported.
+	ScrapeInterval time.Duration
+	// Config lists checks, names and paths to leave alone; nil ignores nothing.
+	Config *Config
 }
 
 func (o Options) validate() error {

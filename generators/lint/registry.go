@@ -1,5 +1,7 @@
 package lint
 
+import "slices"
+
 // exprChecker inspects one expression in its context.
 type exprChecker interface {
 	name() string
@@ -23,18 +25,22 @@ var exprChecks = []exprChecker{
 	alertsComparison{},
 	labelsForbidden{},
 	metricRemoved{},
+	metricSanitized{},
 	metricUnknown{},
 	promqlCounterRate{},
+	promqlDeadMatch{},
 	promqlDPEngine{},
 	promqlLeBucket{},
 	promqlQuantileLe{},
 	promqlRateGauge{},
+	promqlRateWindow{},
 	promqlSyntax{},
 }
 
 // fileChecks is every rule-file check, sorted by name.
 var fileChecks = []fileChecker{
 	rulesDuplicate{},
+	rulesEngineName{},
 	rulesGroupInterval{},
 }
 
@@ -44,8 +50,9 @@ var fileChecks = []fileChecker{
 const EngineAssumed = "engine/assumed"
 
 const (
-	engineAssumedName = EngineAssumed // which engine version was assumed
-	fileSyntaxName    = "file/syntax" // a YAML or JSON file that does not decode
+	engineAssumedName = EngineAssumed  // which engine version was assumed
+	fileSyntaxName    = "file/syntax"  // a YAML or JSON file that does not decode
+	fileSkippedName   = "file/skipped" // a named file lint cannot read as rules or a dashboard
 )
 
 // checkExpr runs every expression check on e.
@@ -53,6 +60,9 @@ func checkExpr(e *entry) []Finding {
 	var out []Finding
 	for _, c := range exprChecks {
 		if _, ok := c.(brokenChecker); e.expr == nil && !ok {
+			continue
+		}
+		if e.labelsOnly && !slices.Contains(labelsOnlyChecks, c.name()) {
 			continue
 		}
 		out = append(out, c.check(e)...)

@@ -141,6 +141,7 @@ func (f *ruleFile) newRule(n *yaml.Node, lines []string) (*rule, bool) {
 	r.entry = &entry{
 		file: f.name, loc: yamlLocator{node: x, lines: lines},
 		rule: r.ruleName(), kind: kind, src: x.Value, query: x.Value,
+		disabled: disabledChecks(n),
 	}
 	return r, true
 }
