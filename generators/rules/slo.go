@@ -224,6 +224,9 @@ func sloRules(p *plan.Plan, s *plan.SLO) [4][]Rule {
 		sloRule(library.RecErrorBudget, l, promql.Call("vector", promql.Num(s.Budget))))
 
 	for _, t := range p.Tiers {
+		if !t.CanFire(s.Budget) {
+			continue // the planner warns; docs/alerts.md lists it as not generated
+		}
 		a := burnAlert(p, s, t)
 		if isFast(t.Long) && isFast(t.Short) {
 			out[layerFast] = append(out[layerFast], a)

@@ -172,3 +172,46 @@ func TestUnpairedSamplingRaisesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestImpossibleTiersNotEmitted: a tier whose line factor × budget is at
+// or above 100 % bad can never fire, so no rule is written for it, and
+// docs/alerts.md says which and why. The quickstart's 90 % completeness
+// SLO cannot reach the 14.4× page (its highest burn rate is 10×).
+func TestImpossibleTiersNotEmitted(t *testing.T) {
+	r := compile(t, "quickstart")
+	groups, err := rulesOf(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := map[string]float64{}
+	for _, s := range r.Plan.SLOs {
+		budget[s.ID] = s.Budget
+	}
+	factor := map[string]float64{}
+	for _, tier := range r.Plan.Tiers {
+		factor[tier.Name] = tier.Factor
+	}
+	emitted := map[string]bool{}
+	for _, g := range groups {
+		for _, rule := range g.Rules {
+			slo, tier := rule.Labels["slo"], rule.Labels[library.LabelTier]
+			if rule.Alert == "" || tier == "" {
+				continue
+			}
+			emitted[slo+"/"+tier] = true
+			if factor[tier]*budget[slo] >= 1 {
+				t.Errorf("%s %s: emitted with a line of %g", rule.Alert, tier, factor[tier]*budget[slo])
+			}
+		}
+	}
+	if emitted["support-chat-completeness/page-fast"] || !emitted["support-chat-completeness/page-slow"] || !emitted["support-chat-ttft/page-fast"] {
+		t.Errorf("emitted tiers: %v", emitted)
+	}
+	doc, ok := r.Artifact("docs/alerts.md")
+	if !ok {
+		t.Fatal("no docs/alerts.md")
+	}
+	if !strings.Contains(string(doc.Data), "## SLO tiers not generated") || !strings.Contains(string(doc.Data), "| SupportChatCompletenessBudgetBurn | llama-3.1-8b | - | page-fast | its line, 144% bad, is out of reach") {
+		t.Errorf("docs/alerts.md does not list the completeness page-fast as not generated:\n%s", doc)
+	}
+}
