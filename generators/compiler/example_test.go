@@ -47,8 +47,10 @@ func Example() {
 	fmt.Println("alert:", alert)
 	// Output:
 	// 5 SLOs
-	// 2 rule groups:
+	// 4 rule groups:
+	//   inferobs:slo:support-chat-ttft:rates every 30s
 	//   inferobs:slo:support-chat-ttft:fast every 30s
+	//   inferobs:slo:support-chat-ttft:sampled every 5m
 	//   inferobs:slo:support-chat-ttft:slow every 5m
 	// alert: SupportChatTTFTBudgetBurn
 }

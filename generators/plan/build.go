@@ -240,7 +240,7 @@ func (b *builder) tierWarnings() {
 		var never, slow []string
 		for _, t := range b.p.Tiers {
 			need := t.Factor * s.Budget
-			if need >= 1 {
+			if !t.CanFire(s.Budget) {
 				never = append(never, fmt.Sprintf("%s (%s×)", t.Name, promql.FormatNumber(t.Factor)))
 				continue
 			}
@@ -251,7 +251,7 @@ func (b *builder) tierWarnings() {
 		}
 		var parts []string
 		if len(never) > 0 {
-			parts = append(parts, fmt.Sprintf("%s can never fire (the highest possible burn rate is %s×)", strings.Join(never, ", "), promql.FormatNumber(1/s.Budget)))
+			parts = append(parts, fmt.Sprintf("%s can never fire (the highest possible burn rate is %s×) and is not generated", strings.Join(never, ", "), promql.FormatNumber(1/s.Budget)))
 		}
 		if len(slow) > 0 {
 			parts = append(parts, "at a 100% error rate "+strings.Join(slow, ", ")+", more than half its long window")

@@ -57,6 +57,11 @@ type Tier struct {
 	Factor float64
 }
 
+// CanFire reports whether the tier can fire at an SLO's error budget: the
+// error ratio never exceeds 1, so a line of factor × budget at or above it
+// is out of reach (factor ≥ 1/(1-objective)). Such a tier is not emitted.
+func (t Tier) CanFire(budget float64) bool { return t.Factor*budget < 1 }
+
 // Model is a served model bound to its engine catalog.
 type Model struct {
 	Name    string

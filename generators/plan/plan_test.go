@@ -34,7 +34,7 @@ func TestPlannerDiagnostics(t *testing.T) {
 	}{
 		{"threshold not a bucket", `workloads: w: {class: "chat", models: ["v11"], slos: ttft: {threshold: "800ms", objective: 99}}`,
 			[]string{
-				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×); at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
+				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×) and is not generated; at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: objective 95%: at a 100% error rate page-fast after 45m12s, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: the chat preset's itl threshold 80ms is not a bucket boundary of vllm:inter_token_latency_seconds in vllm 0.11; using 75ms, the next lower boundary (stricter)`,
 				`spec.cue:8:72: workloads.w.slos.ttft.threshold: threshold 800ms is not a bucket boundary of vllm:time_to_first_token_seconds in vllm 0.11; the nearest boundaries are 750ms and 1s`,
@@ -48,21 +48,21 @@ func TestPlannerDiagnostics(t *testing.T) {
 			}},
 		{"tenant-scoped engine slo", `workloads: w: {class: "chat", models: ["v11"], tenants: ["acme"], slos: e2e: {threshold: "5s", objective: 99, tenants: ["acme"]}}`,
 			[]string{
-				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×); at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
+				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×) and is not generated; at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: objective 95%: at a 100% error rate page-fast after 45m12s, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: the chat preset's itl threshold 80ms is not a bucket boundary of vllm:inter_token_latency_seconds in vllm 0.11; using 75ms, the next lower boundary (stricter)`,
 				`spec.cue:8:120: workloads.w.slos.e2e.tenants: engine metrics carry no tenant label, so a e2e SLO scoped to tenants needs source: "gateway"`,
 			}},
 		{"gateway slo without tenants", `workloads: w: {class: "chat", models: ["v11"], slos: e2e: {threshold: "5s", objective: 99, source: "gateway"}}`,
 			[]string{
-				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×); at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
+				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×) and is not generated; at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: objective 95%: at a 100% error rate page-fast after 45m12s, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: the chat preset's itl threshold 80ms is not a bucket boundary of vllm:inter_token_latency_seconds in vllm 0.11; using 75ms, the next lower boundary (stricter)`,
 				`spec.cue:8:59: workloads.w.slos.e2e: a gateway-sourced SLO is per tenant: list the workload's tenants`,
 			}},
 		{"gateway cannot measure itl", `workloads: w: {class: "chat", models: ["v11"], tenants: ["acme"], slos: itl: {threshold: "75ms", objective: 99, source: "gateway"}}`,
 			[]string{
-				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×); at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
+				`spec.cue:8:23: warning: workloads.w.class: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×) and is not generated; at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:23: warning: workloads.w.class: objective 95%: at a 100% error rate page-fast after 45m12s, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 				`spec.cue:8:121: workloads.w.slos.itl.source: the gateway cannot measure itl: spanmetrics carry span durations and statuses only; use source: "engine"`,
 			}},
@@ -79,7 +79,7 @@ func TestPlannerDiagnostics(t *testing.T) {
 			}},
 		{"unreachable tier", `workloads: w: {class: "chat", models: ["v11"], slos: {ttft: {threshold: "1s", objective: 90}, itl: {threshold: "75ms", objective: 99}, success: {objective: 99.9}, completeness: {objective: 99}, headroom: {maxQueue: 8, objective: 99}}}`,
 			[]string{
-				`spec.cue:8:90: warning: workloads.w.slos.ttft.objective: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×); at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
+				`spec.cue:8:90: warning: workloads.w.slos.ttft.objective: objective 90%: page-fast (14.4×) can never fire (the highest possible burn rate is 10×) and is not generated; at a 100% error rate page-slow after 3h51m, more than half its long window; a stricter objective detects sooner (see README: choosing objectives)`,
 			}},
 	}
 	for _, tc := range cases {

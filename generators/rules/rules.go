@@ -107,7 +107,8 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	var testsErr error
 	var wg sync.WaitGroup
 	alerts := alertRules(s)
-	wg.Go(func() { tests, testsErr = testsFor(p, alerts) })
+	order := groupOrder(s)
+	wg.Go(func() { tests, testsErr = testsFor(p, alerts, order) })
 
 	// Each file's expressions are printed and parsed back once for both
 	// outputs; files are independent, so they are rendered in parallel.

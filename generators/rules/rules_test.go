@@ -205,6 +205,7 @@ func TestEveryExpressionParsesAndNamesExist(t *testing.T) {
 
 type rule struct {
 	Record, Alert, Expr string
+	Labels              map[string]string
 }
 
 func (r rule) Name() string { return r.Record + r.Alert }

@@ -53,12 +53,13 @@ func (sc scenario) badAt(i int) float64 {
 // semantics is a range-selection rule.
 type semantics struct {
 	closedLeft bool // Prometheus 2: a sample exactly at t-w is in the range
-	lag        int  // evaluations the slow group lags behind the fast one
+	lag        int  // evaluations a reader lags behind the group it reads
 }
 
-// semantics also says whether the slow rule group sees the fast group's
-// records of the same evaluation (lag 0) or of the one before (lag 1):
-// promtool and Prometheus evaluate groups in no fixed order.
+// semantics also says whether a rule sees another group's records of the
+// same evaluation (lag 0: promtool with group_eval_order) or only of the
+// one before (lag 1: concurrent groups in Prometheus, vmalert's
+// asynchronous writes).
 var bothSemantics = []semantics{{closedLeft: true}, {closedLeft: false}, {closedLeft: true, lag: 1}, {closedLeft: false, lag: 1}}
 
 // inRange returns the first index j (of samples spaced `every` minutes, at
@@ -95,10 +96,14 @@ func (c simCache) simulate(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int
 	return sim
 }
 
-// simulate1 evaluates the SLO's tiers every evalEvery minutes.
+// simulate1 evaluates the SLO's tiers every evalEvery minutes. The rates
+// layer reads the raw series at each evaluation; every other read (a
+// window over the rates, the sampled copies, a window over the copies)
+// sees the layer below sem.lag evaluations late.
 func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semantics) simulation {
 	n := sc.minutes()
 	gauge := s.SLI.Type == plan.SLIGaugeThreshold
+	L := sem.lag
 	// Counters: cumulative good and total events at each minute sample.
 	good := make([]float64, n+1)
 	total := make([]float64, n+1)
@@ -109,20 +114,15 @@ func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semant
 	}
 	evals := n/evalEvery + 1
 	base := int(baseWindow / time.Minute)
-	// Base "rates" recorded at each evaluation.
+	// The rates layer at each evaluation: 5m rates, or a gauge SLI's 0/1
+	// verdict (as a "rate" of one event).
 	g5 := make([]float64, evals)
 	t5 := make([]float64, evals)
 	has5 := make([]bool, evals)
-	ok := make([]float64, evals) // gauge SLIs: 1 when the evaluation is good
 	for e := 0; e < evals; e++ {
 		t := e * evalEvery
 		if gauge {
-			ok[e] = boolF(sc.badAt(t) < 0.5)
-			for j := max(sem.first(e, base/evalEvery), 0); j <= e; j++ {
-				g5[e] += ok[j]
-				t5[e]++
-			}
-			has5[e] = true
+			g5[e], t5[e], has5[e] = boolF(sc.badAt(t) < 0.5), 1, true
 			continue
 		}
 		lo := max(sem.first(t, base), 0)
@@ -131,45 +131,52 @@ func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semant
 		}
 		g5[e], t5[e], has5[e] = good[t]-good[lo], total[t]-total[lo], true
 	}
-	// Prefix sums: a window's sums are two lookups.
-	cg := make([]float64, evals+1)
-	ct := make([]float64, evals+1)
-	cn := make([]int, evals+1)
+	pg, pt, pn := prefix(g5, t5, has5)
+	// sumRange sums the layer's samples at evaluations [lo, hi].
+	sumRange := func(pg, pt []float64, pn []int, lo, hi int) (float64, float64, bool) {
+		lo = max(lo, 0)
+		if hi < lo {
+			return 0, 0, false
+		}
+		return pg[hi+1] - pg[lo], pt[hi+1] - pt[lo], pn[hi+1]-pn[lo] > 0
+	}
+	// The sampled copies: the newest 5m rates (or a gauge's 5m counts) as
+	// seen L evaluations late, good and total together.
+	sgood := make([]float64, evals)
+	stotal := make([]float64, evals)
+	shas := make([]bool, evals)
 	for j := 0; j < evals; j++ {
-		cg[j+1], ct[j+1], cn[j+1] = cg[j], ct[j], cn[j]
-		if has5[j] {
-			cg[j+1] += g5[j]
-			ct[j+1] += t5[j]
-			cn[j+1]++
+		if gauge {
+			sgood[j], stotal[j], shas[j] = sumRange(pg, pt, pn, sem.first(j, base/evalEvery), j-L)
+			continue
+		}
+		if k := j - L; k >= 0 && has5[k] {
+			sgood[j], stotal[j], shas[j] = g5[k], t5[k], true
 		}
 	}
+	sg, st, sn := prefix(sgood, stotal, shas)
 	ratioAt := func(e int, w time.Duration) (float64, bool) {
 		if e < 0 {
 			return 0, false
 		}
-		if w == baseWindow {
-			if !has5[e] || t5[e] <= 0 {
-				return 0, false
-			}
-			return 1 - g5[e]/t5[e], true
-		}
+		var gs, ts float64
+		var ok bool
 		k := int(w/time.Minute) / evalEvery
-		hi := e
-		lo := sem.first(e, k)
-		if !isFast(w) {
-			// Slow windows sum the sampled copies, which the slow group
-			// took from the fast group lag evaluations late.
-			hi, lo = e-sem.lag, lo-sem.lag
-			if hi < 0 {
+		switch {
+		case !isFast(w):
+			gs, ts, ok = sumRange(sg, st, sn, sem.first(e, k), e-L)
+		case w == baseWindow && !gauge:
+			if e-L < 0 || !has5[e-L] {
 				return 0, false
 			}
+			gs, ts, ok = g5[e-L], t5[e-L], true
+		default:
+			gs, ts, ok = sumRange(pg, pt, pn, sem.first(e, k), e-L)
 		}
-		lo = max(lo, 0)
-		sg, st := cg[hi+1]-cg[lo], ct[hi+1]-ct[lo]
-		if cn[hi+1]-cn[lo] == 0 || st <= 0 {
+		if !ok || ts <= 0 {
 			return 0, false
 		}
-		return 1 - sg/st, true
+		return 1 - gs/ts, true
 	}
 	sim := simulation{evalEvery: evalEvery}
 	for _, t := range p.Tiers {
@@ -178,17 +185,9 @@ func simulate1(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semant
 		robust := make([]bool, evals)
 		conds := make([]bool, evals)
 		activeAt := -1
-		// An alert in the slow group reads the fast group's windows lag
-		// evaluations late.
-		at := func(e int, w time.Duration) (float64, bool) {
-			if !(isFast(t.Long) && isFast(t.Short)) && isFast(w) {
-				return ratioAt(e-sem.lag, w)
-			}
-			return ratioAt(e, w)
-		}
 		for e := 0; e < evals; e++ {
-			l, okL := at(e, t.Long)
-			sh, okS := at(e, t.Short)
+			l, okL := ratioAt(e, t.Long)
+			sh, okS := ratioAt(e, t.Short)
 			cond := okL && okS && l > line && sh > line
 			clearlyBelow := (okL && l < line*(1-nearLine)) || (okS && sh < line*(1-nearLine))
 			robust[e] = !okL || !okS || clearlyBelow || (clear(l, line) && clear(sh, line))
@@ -236,6 +235,22 @@ func (sim simulation) settled(tier, e int, forDur time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// prefix returns prefix sums of good, total and the count of present samples.
+func prefix(g, t []float64, has []bool) ([]float64, []float64, []int) {
+	pg := make([]float64, len(g)+1)
+	pt := make([]float64, len(g)+1)
+	pn := make([]int, len(g)+1)
+	for j := range g {
+		pg[j+1], pt[j+1], pn[j+1] = pg[j], pt[j], pn[j]
+		if has[j] {
+			pg[j+1] += g[j]
+			pt[j+1] += t[j]
+			pn[j+1]++
+		}
+	}
+	return pg, pt, pn
 }
 
 func boolF(b bool) float64 {

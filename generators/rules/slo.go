@@ -16,24 +16,41 @@ import (
 	"github.com/inferobs/inferobs/schema"
 )
 
-// The SLO rules are tiered so long windows stay cheap:
+// The SLO rules are layered so long windows stay cheap and every rule reads
+// only series of another group, tolerating one evaluation of lag: a ruler
+// that writes a group's results asynchronously (vmalert through remote
+// write) or evaluates groups concurrently (Prometheus) gives the same
+// decisions as one that appends each result before the next rule runs.
 //
-//   - the fast group (every evaluation interval) records the good and total
-//     event rates over the 5m base window from the raw series, and the error
-//     ratios of windows up to fastWindowMax as ratios of sums of those rates;
-//   - the slow group (every slowInterval) copies the 5m rates once per
-//     interval and derives every longer window, up to the SLO period, from
-//     those 5-minute-spaced samples: a 30-day window reads 8640 samples per
-//     series instead of 172800 raw ones.
+//   - rates (every evaluation interval) records the good and total event
+//     rates over the 5m base window from the raw series (a queue-headroom
+//     SLI records its per-evaluation 0/1 verdict), and the burn rates of
+//     the windows the fast group records;
+//   - fast (every evaluation interval) records the error ratios of windows
+//     up to fastWindowMax as ratios of sums of the rates, and holds the
+//     alerts whose windows are all fast;
+//   - sampled (every slowInterval) copies the 5m rates once per interval,
+//     good and total only together, and records the burn rates and budget
+//     of the slow windows;
+//   - slow (every slowInterval) derives every longer window, up to the SLO
+//     period, from those 5-minute-spaced copies (a 30-day window reads 8640
+//     samples per series instead of 172800 raw ones) and holds the other
+//     alerts.
 //
-// Ratios of sums weigh every period by its traffic, and a window without
-// traffic yields no sample (total > 0 filters 0/0), never a NaN that would
-// poison the longer windows. Alerts that read a slow-group window live in
-// the slow group, so they never look up a sample older than the lookback.
+// Alerts never read a recorded ratio or burn rate: each computes its
+// windows' error ratios from the rates or the copies and compares them to
+// factor × budget. Ratios of sums weigh every period by its traffic, and a
+// window without traffic yields no sample (total > 0 filters 0/0), never a
+// NaN that would poison the longer windows.
 const (
 	baseWindow    = 5 * time.Minute
 	fastWindowMax = time.Hour
 	slowInterval  = 5 * time.Minute
+	// lagReads is how many intervals of the recording group an instant
+	// read of a recorded series looks back (last_over_time): one interval
+	// of write lag, and one more for a ruler whose queries see only
+	// samples older than their step.
+	lagReads = 3
 )
 
 // sloWindows returns every window the SLOs need, sorted: each tier's short
@@ -96,23 +113,66 @@ func sloGroups(p *plan.Plan) []Group {
 	var groups []Group
 	for _, id := range order {
 		file := SLOFile(byID[id][0])
-		fast := Group{File: file, Name: "inferobs:slo:" + id + ":fast", Interval: p.EvaluationInterval}
-		slow := Group{File: file, Name: "inferobs:slo:" + id + ":slow", Interval: max(slowInterval, p.EvaluationInterval)}
-		for _, s := range byID[id] {
-			f, sl := sloRules(p, s)
-			fast.Rules = append(fast.Rules, f...)
-			slow.Rules = append(slow.Rules, sl...)
+		slowIv := max(slowInterval, p.EvaluationInterval)
+		gs := [4]Group{
+			{File: file, Name: "inferobs:slo:" + id + ":rates", Interval: p.EvaluationInterval},
+			{File: file, Name: "inferobs:slo:" + id + ":fast", Interval: p.EvaluationInterval},
+			{File: file, Name: "inferobs:slo:" + id + ":sampled", Interval: slowIv},
+			{File: file, Name: "inferobs:slo:" + id + ":slow", Interval: slowIv},
 		}
-		groups = append(groups, fast, slow)
+		for _, s := range byID[id] {
+			rs := sloRules(p, s)
+			for i := range gs {
+				gs[i].Rules = append(gs[i].Rules, rs[i]...)
+			}
+		}
+		groups = append(groups, gs[:]...)
 	}
 	return groups
 }
 
-// sloRules returns one SLO instance's fast-group and slow-group rules.
-func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
+// SLO rule layers, in the order of sloGroups.
+const (
+	layerRates = iota
+	layerFast
+	layerSampled
+	layerSlow
+)
+
+// lagged reads the newest sample of a series another group records every
+// interval, tolerating a write lag of up to lagReads-1 intervals.
+func lagged(name string, s *plan.SLO, interval time.Duration) promql.Expr {
+	return promql.OverTime("last", recordedSel(name, s), lagReads*interval)
+}
+
+// sums returns the good and total expressions whose ratio is the error
+// ratio of window w, read from the rates (fast windows) or their sampled
+// copies (slow windows), never from a series of the reader's own group.
+func sums(p *plan.Plan, s *plan.SLO, w time.Duration) (good, total promql.Expr) {
+	switch {
+	case !isFast(w):
+		return promql.OverTime("sum", recordedSel(library.RecSLIGoodSampled, s), w), promql.OverTime("sum", recordedSel(library.RecSLITotalSampled, s), w)
+	case s.SLI.Type == plan.SLIGaugeThreshold:
+		// The share of good evaluations in the window.
+		ok := recordedSel(library.RecHeadroomOK, s)
+		return promql.OverTime("sum", ok, w), promql.OverTime("count", ok, w)
+	case w == baseWindow:
+		return lagged(library.RecSLIGood, s, p.EvaluationInterval), lagged(library.RecSLITotal, s, p.EvaluationInterval)
+	default:
+		return promql.OverTime("sum", recordedSel(library.RecSLIGood, s), w), promql.OverTime("sum", recordedSel(library.RecSLITotal, s), w)
+	}
+}
+
+func windowRatio(p *plan.Plan, s *plan.SLO, w time.Duration) promql.Expr {
+	return errorRatio(sums(p, s, w))
+}
+
+// sloRules returns one SLO instance's rules of each layer.
+func sloRules(p *plan.Plan, s *plan.SLO) [4][]Rule {
+	var out [4][]Rule
 	windows := sloWindows(p)
-	good, total := recorded(library.RecSLIGood, s), recorded(library.RecSLITotal, s)
 	l := s.Labels()
+	slowIv := max(slowInterval, p.EvaluationInterval)
 
 	switch s.SLI.Type {
 	case plan.SLIGaugeThreshold:
@@ -122,63 +182,69 @@ func sloRules(p *plan.Plan, s *plan.SLO) (fast, slow []Rule) {
 		if len(s.SLI.Drop) > 0 {
 			gauge = promql.SumWithout(gauge, s.SLI.Drop...)
 		}
-		fast = append(fast, sloRule(library.RecHeadroomOK, l, promql.LteBool(promql.Max(gauge), promql.Num(s.SLI.GaugeMax))))
+		out[layerRates] = append(out[layerRates], sloRule(library.RecHeadroomOK, l, promql.LteBool(promql.Max(gauge), promql.Num(s.SLI.GaugeMax))))
 		ok := recordedSel(library.RecHeadroomOK, s)
-		fast = append(fast,
-			sloRule(library.RecSLIGood, l, promql.OverTime("sum", ok, baseWindow)),
-			sloRule(library.RecSLITotal, l, promql.OverTime("count", ok, baseWindow)))
+		good, total := promql.OverTime("sum", ok, baseWindow), promql.OverTime("count", ok, baseWindow)
+		out[layerFast] = append(out[layerFast], sloRule(library.RecSLIGood, l, good), sloRule(library.RecSLITotal, l, total))
+		// Both copies count the same series' samples: they agree.
+		out[layerSampled] = append(out[layerSampled], sloRule(library.RecSLIGoodSampled, l, good), sloRule(library.RecSLITotalSampled, l, total))
 	default:
-		fast = append(fast,
+		out[layerRates] = append(out[layerRates],
 			sloRule(library.RecSLIGood, l, plan.SumRates(s.SLI.Good, baseWindow)),
 			sloRule(library.RecSLITotal, l, plan.SumRates(s.SLI.Total, baseWindow)))
+		// Each copy is written only where the other's source is there
+		// too, so a window never holds good events without their total
+		// (a ticket from one unpaired total sample decays only as 1/n).
+		good, total := lagged(library.RecSLIGood, s, p.EvaluationInterval), lagged(library.RecSLITotal, s, p.EvaluationInterval)
+		out[layerSampled] = append(out[layerSampled],
+			sloRule(library.RecSLIGoodSampled, l, promql.And(good, total)),
+			sloRule(library.RecSLITotalSampled, l, promql.And(total, good)))
 	}
-
-	goodSampled, totalSampled := recordedSel(library.RecSLIGoodSampled, s), recordedSel(library.RecSLITotalSampled, s)
-	slow = append(slow,
-		sloRule(library.RecSLIGoodSampled, l, good),
-		sloRule(library.RecSLITotalSampled, l, total))
 
 	for _, w := range windows {
-		var ratio promql.Expr
-		switch {
-		case w == baseWindow:
-			ratio = errorRatio(good, total)
-		case isFast(w):
-			ratio = errorRatio(promql.OverTime("sum", recordedSel(library.RecSLIGood, s), w), promql.OverTime("sum", recordedSel(library.RecSLITotal, s), w))
-		default:
-			ratio = errorRatio(promql.OverTime("sum", goodSampled, w), promql.OverTime("sum", totalSampled, w))
-		}
-		burn := promql.Div(recorded(library.RecSLIErrorRatio(w), s), promql.Num(s.Budget))
-		rs := []Rule{sloRule(library.RecSLIErrorRatio(w), l, ratio), sloRule(library.RecBurnRate(w), l, burn)}
+		ratio := sloRule(library.RecSLIErrorRatio(w), l, windowRatio(p, s, w))
 		if isFast(w) {
-			fast = append(fast, rs...)
+			out[layerFast] = append(out[layerFast], ratio)
+			out[layerRates] = append(out[layerRates], sloRule(library.RecBurnRate(w), l,
+				promql.Div(lagged(library.RecSLIErrorRatio(w), s, p.EvaluationInterval), promql.Num(s.Budget))))
 		} else {
-			slow = append(slow, rs...)
+			out[layerSlow] = append(out[layerSlow], ratio)
+			out[layerSampled] = append(out[layerSampled], sloRule(library.RecBurnRate(w), l,
+				promql.Div(lagged(library.RecSLIErrorRatio(w), s, slowIv), promql.Num(s.Budget))))
 		}
 	}
-	slow = append(slow,
+	periodRatio := lagged(library.RecSLIErrorRatio(p.Period), s, slowIv)
+	if isFast(p.Period) {
+		periodRatio = lagged(library.RecSLIErrorRatio(p.Period), s, p.EvaluationInterval)
+	}
+	out[layerSampled] = append(out[layerSampled],
+		sloRule(library.RecBudgetRemaining, l, promql.Sub(promql.Num(1), promql.Div(periodRatio, promql.Num(s.Budget)))))
+	out[layerSlow] = append(out[layerSlow],
 		sloRule(library.RecObjective, l, promql.Call("vector", promql.Num(s.Target))),
-		sloRule(library.RecErrorBudget, l, promql.Call("vector", promql.Num(s.Budget))),
-		sloRule(library.RecBudgetRemaining, l, promql.Sub(promql.Num(1), promql.Div(recorded(library.RecSLIErrorRatio(p.Period), s), promql.Num(s.Budget)))),
-	)
+		sloRule(library.RecErrorBudget, l, promql.Call("vector", promql.Num(s.Budget))))
 
 	for _, t := range p.Tiers {
+		if !t.CanFire(s.Budget) {
+			continue // the planner warns; docs/alerts.md lists it as not generated
+		}
 		a := burnAlert(p, s, t)
 		if isFast(t.Long) && isFast(t.Short) {
-			fast = append(fast, a)
+			out[layerFast] = append(out[layerFast], a)
 		} else {
-			slow = append(slow, a)
+			out[layerSlow] = append(out[layerSlow], a)
 		}
 	}
-	return fast, slow
+	return out
 }
 
-// burnAlert fires when both windows of a tier burn faster than its factor.
+// burnAlert fires when both windows of a tier burn faster than its factor:
+// each window's error ratio, computed here from the rates or their copies,
+// is over factor × budget.
 func burnAlert(p *plan.Plan, s *plan.SLO, t plan.Tier) Rule {
-	factor := promql.Num(t.Factor)
+	line := promql.Num(t.Factor * s.Budget)
 	expr := promql.And(
-		promql.Gt(recorded(library.RecBurnRate(t.Long), s), factor),
-		promql.Gt(recorded(library.RecBurnRate(t.Short), s), factor))
+		promql.Gt(windowRatio(p, s, t.Long), line),
+		promql.Gt(windowRatio(p, s, t.Short), line))
 	if p.MinEvents > 0 && s.SLI.Type == plan.SLIRatio {
 		// Events in the long window: mean rate over the window times its length.
 		events := promql.Mul(promql.OverTime("avg", recordedSel(library.RecSLITotal, s), min(t.Long, fastWindowMax)), promql.Num(t.Long.Seconds()))

@@ -21,6 +21,7 @@ import (
 type testFile struct {
 	RuleFiles          []string    `yaml:"rule_files"`
 	EvaluationInterval string      `yaml:"evaluation_interval"`
+	GroupEvalOrder     []string    `yaml:"group_eval_order,omitempty"`
 	Tests              []testGroup `yaml:"tests"`
 }
 
@@ -62,24 +63,39 @@ type expSample struct {
 // Tests returns the promtool unit tests: per SLO instance a healthy, a
 // fast-burn-and-recovery and a slow-burn scenario, and per diagnostic alert
 // a firing and a quiet case.
-func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) { return testsFor(p, alertRules(s)) }
+func Tests(p *plan.Plan, s *Set) ([]emit.Artifact, error) {
+	return testsFor(p, alertRules(s), groupOrder(s))
+}
+
+// groupOrder lists each file's group names in the order they are written:
+// the SLO tests evaluate them in that order (group_eval_order), so every
+// reader sees the records of the same evaluation, as the window math
+// replay's lag-0 semantics assumes.
+func groupOrder(s *Set) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range s.Groups {
+		out[g.File] = append(out[g.File], g.Name)
+	}
+	return out
+}
 
 // testsFor builds the tests from the alerting rules alone (indexed by
 // alertRules), so it can run while the rule files render.
-func testsFor(p *plan.Plan, alerts map[string][]Rule) ([]emit.Artifact, error) {
+func testsFor(p *plan.Plan, alerts map[string][]Rule, order map[string][]string) ([]emit.Artifact, error) {
 	var arts []emit.Artifact
 	cache := simCache{}
 	type file struct {
 		rules []string
+		order []string
 		every int
 		tests []testGroup
 	}
 	byName := map[string]*file{}
 	var names []string
-	add := func(name string, rules []string, every int, tg ...testGroup) {
+	add := func(name string, rules, order []string, every int, tg ...testGroup) {
 		f, ok := byName[name]
 		if !ok {
-			f = &file{rules: rules, every: every}
+			f = &file{rules: rules, order: order, every: every}
 			byName[name] = f
 			names = append(names, name)
 		}
@@ -96,16 +112,16 @@ func testsFor(p *plan.Plan, alerts map[string][]Rule) ([]emit.Artifact, error) {
 		tested[key] = true
 		rf := SLOFile(slo)
 		fast, slow := sloTests(p, slo, alerts, cache)
-		add(rf+"-fast-burn", []string{rf}, fastEvery, fast...)
-		add(rf, []string{rf}, slowEvery, slow...)
+		add(rf+"-fast-burn", []string{rf}, order[rf], fastEvery, fast...)
+		add(rf, []string{rf}, order[rf], slowEvery, slow...)
 	}
 	if dt := diagnosticTests(p, alerts); len(dt) > 0 {
-		add("diagnostics", []string{"diagnostics", "recording"}, fastEvery, dt...)
+		add("diagnostics", []string{"diagnostics", "recording"}, nil, fastEvery, dt...)
 	}
 	sort.Strings(names)
 	for _, name := range names {
 		f := byName[name]
-		tf := testFile{EvaluationInterval: model.Duration(time.Duration(f.every) * time.Minute).String(), Tests: f.tests}
+		tf := testFile{EvaluationInterval: model.Duration(time.Duration(f.every) * time.Minute).String(), GroupEvalOrder: f.order, Tests: f.tests}
 		for _, r := range f.rules {
 			tf.RuleFiles = append(tf.RuleFiles, "../prometheus/"+r+".yaml")
 		}

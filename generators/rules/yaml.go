@@ -88,11 +88,14 @@ func (f testFile) node() yamlw.Node {
 	for i, g := range f.Tests {
 		tests[i] = g.node()
 	}
-	return yamlw.Map{
+	m := yamlw.Map{
 		{Key: "rule_files", Value: yamlw.StringSeq(f.RuleFiles)},
 		{Key: "evaluation_interval", Value: yamlw.Str(f.EvaluationInterval)},
-		{Key: "tests", Value: tests},
 	}
+	if len(f.GroupEvalOrder) > 0 {
+		m = append(m, yamlw.Field{Key: "group_eval_order", Value: yamlw.StringSeq(f.GroupEvalOrder)})
+	}
+	return append(m, yamlw.Field{Key: "tests", Value: tests})
 }
 
 func (g testGroup) node() yamlw.Node {

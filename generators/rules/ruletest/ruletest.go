@@ -27,6 +27,7 @@ import (
 type file struct {
 	RuleFiles          []string       `yaml:"rule_files"`
 	EvaluationInterval model.Duration `yaml:"evaluation_interval"`
+	GroupEvalOrder     []string       `yaml:"group_eval_order"`
 	Tests              []group        `yaml:"tests"`
 }
 
@@ -77,7 +78,7 @@ func RunFile(path string) ([]Result, error) {
 	}
 	var out []Result
 	for _, g := range f.Tests {
-		r, err := runGroup(g, time.Duration(f.EvaluationInterval), ruleFiles)
+		r, err := runGroup(g, time.Duration(f.EvaluationInterval), ruleFiles, f.GroupEvalOrder)
 		if err != nil {
 			return nil, fmt.Errorf("%s: test %q: %w", path, g.Name, err)
 		}
@@ -86,7 +87,7 @@ func RunFile(path string) ([]Result, error) {
 	return out, nil
 }
 
-func runGroup(g group, every time.Duration, ruleFiles []string) (Result, error) {
+func runGroup(g group, every time.Duration, ruleFiles, evalOrder []string) (Result, error) {
 	res := Result{Name: g.Name}
 	if g.Interval == 0 {
 		g.Interval = model.Duration(every)
@@ -118,8 +119,15 @@ func runGroup(g group, every time.Duration, ruleFiles []string) (Result, error) 
 	for _, gr := range groupsMap {
 		groups = append(groups, gr)
 	}
-	// The order promtool uses: by file, then by position in the file.
+	// group_eval_order first, as promtool does; then by file and name.
+	pos := map[string]int{}
+	for i, n := range evalOrder {
+		pos[n] = i + 1
+	}
 	sort.Slice(groups, func(i, j int) bool {
+		if pi, pj := pos[groups[i].Name()], pos[groups[j].Name()]; pi != pj {
+			return pi > 0 && (pj == 0 || pi < pj)
+		}
 		if groups[i].File() != groups[j].File() {
 			return groups[i].File() < groups[j].File()
 		}
