@@ -381,9 +381,9 @@ func (d *decoder) tracing() *Tracing {
 		TenantAttribute:   d.str("tracing", "tenantAttribute"),
 		ModelAttribute:    d.str("tracing", "modelAttribute"),
 		WorkloadAttribute: d.str("tracing", "workloadAttribute"),
-		Spans:           map[library.SLOKind]string{},
-		Dimensions:      d.strList("tracing", "dimensions"),
-		Unit:            d.str("tracing", "unit"),
+		Spans:             map[library.SLOKind]string{},
+		Dimensions:        d.strList("tracing", "dimensions"),
+		Unit:              d.str("tracing", "unit"),
 		Sampling: Sampling{
 			BaselinePercent: d.num("tracing", "sampling", "baselinePercent"),
 			SlowThreshold:   d.duration("tracing", "sampling", "slowThreshold"),

@@ -73,6 +73,6 @@ func cutOff(asts []*ast.File) offSLOs {
 		}
 		f.Decls = walk(f.Decls, nil)
 	}
-	
+
 	return off
 }

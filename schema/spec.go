@@ -121,10 +121,10 @@ type Tracing struct {
 	ModelAttribute   string
 	// WorkloadAttribute names the workload on gateway spans ("" when unset).
 	WorkloadAttribute string
-	Spans            map[library.SLOKind]string // ttft, e2e
-	Dimensions       []string
-	Sampling         Sampling
-	Unit             string
+	Spans             map[library.SLOKind]string // ttft, e2e
+	Dimensions        []string
+	Sampling          Sampling
+	Unit              string
 }
 
 // Sampling configures tail sampling.
