@@ -37,6 +37,7 @@ func (a *app) generateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&dir, "output", "o", "out", "output directory")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite files inferobs did not write or that were edited by hand")
+	a.strictFlag(cmd)
 	return cmd
 }
 
@@ -53,8 +54,12 @@ func (a *app) compileFailed(r *compiler.Result, err error) error {
 	return &exitError{code: exitInvalid}
 }
 
+func (a *app) strictFlag(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&a.strict, "strict", false, "treat every warning as an error (exit 1, nothing written)")
+}
+
 func (a *app) checkCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "check [SPEC_PATHS...]",
 		Short: "Validate and plan the spec without writing anything",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,4 +77,6 @@ func (a *app) checkCmd() *cobra.Command {
 			return nil
 		},
 	}
+	a.strictFlag(cmd)
+	return cmd
 }
