@@ -102,19 +102,23 @@ func (b *builder) models() {
 			continue
 		}
 		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU], plan: b.p}
-		t, err := m.Target()
-		if err != nil {
-			b.errorf([]string{"models", name, "selector"}, "%v", err)
-			continue
+		if t, err := m.Target(); err == nil {
+			m.TargetMatchers = t.Matchers()
+			// Engine series carry every label of their target plus what the
+			// engine exposes: both sets of matchers, in label order.
+			m.Matchers = clone(m.TargetMatchers)
+			for _, k := range t.EngineLabels {
+				m.Matchers = append(m.Matchers, promql.Eq(k, sm.Selector[k]))
+			}
+			sort.SliceStable(m.Matchers, func(i, j int) bool { return m.Matchers[i].Name < m.Matchers[j].Name })
+		} else {
+			// A selector no scrape can produce (instance, say): the
+			// collector reports it; the rules select what the spec says.
+			for _, k := range slices.Sorted(maps.Keys(sm.Selector)) {
+				m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))
+			}
+			m.Matchers = clone(m.TargetMatchers)
 		}
-		m.TargetMatchers = t.Matchers()
-		// Engine series carry every label of their target plus what the
-		// engine exposes: both sets of matchers, in label order.
-		m.Matchers = clone(m.TargetMatchers)
-		for _, k := range t.EngineLabels {
-			m.Matchers = append(m.Matchers, promql.Eq(k, sm.Selector[k]))
-		}
-		sort.SliceStable(m.Matchers, func(i, j int) bool { return m.Matchers[i].Name < m.Matchers[j].Name })
 		if l, ok := cat.ModelLabel(); ok {
 			if _, clash := sm.Selector[l]; !clash {
 				m.Matchers = append(m.Matchers, promql.Eq(l, sm.ServedName))
