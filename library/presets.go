@@ -34,6 +34,7 @@ type PresetSLO struct {
 // Preset is the SLO set of a workload class. Latency thresholds are the
 // source article's (chat: TTFT p95 < 1 s, ITL p95 < 80 ms; RAG: 3 s, 50 ms;
 // code: 500 ms, 30 ms); the other objectives are inferobs's starting points.
+// `inferobs presets` prints them.
 type Preset struct {
 	Class string
 	SLOs  []PresetSLO
@@ -58,7 +59,8 @@ var presets = map[string]Preset{
 		{Kind: SLOTTFT, Threshold: 500 * time.Millisecond, Objective: 95},
 		{Kind: SLOITL, Threshold: 30 * time.Millisecond, Objective: 95},
 		{Kind: SLOSuccess, Objective: 99.5},
-		{Kind: SLOCompleteness, Objective: 90},
+		// No completeness SLO: code completion asks for short answers, and
+		// a max_tokens stop (finish reason "length") is its normal ending.
 		{Kind: SLOHeadroom, MaxQueue: 4, Objective: 95},
 	}},
 }

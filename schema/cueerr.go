@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -23,12 +24,16 @@ func cueDiagnostics(err error, user *positions, def cue.Value) diag.List {
 		switch {
 		case strings.Contains(format, "errors in empty disjunction"):
 			continue // the per-disjunct errors that follow say it better
+		case strings.HasPrefix(format, "explicit error (_|_ literal)"):
+			continue // #Off eliminated from a disjunction (loaderSchema): not the user's
 		case format == "field not allowed":
 			ds = append(ds, unknownField(pos, path, def))
 		case strings.HasPrefix(format, "conflicting values") && strings.Contains(format, "mismatched types"):
 			ds = append(ds, wrongType(pos, path, args, user, def))
 		case strings.HasPrefix(format, "incomplete value"):
 			ds = append(ds, missingField(path, user, def))
+		case strings.HasPrefix(format, "reference %q not found") && len(args) == 1 && yamlBooleans[fmt.Sprint(args[0])] != "":
+			ds = append(ds, diag.Errorf(pos, formatPath(path), "%s is not a CUE value: CUE booleans are true/false; write %s", args[0], yamlBooleans[fmt.Sprint(args[0])]))
 		default:
 			ds = append(ds, diag.Errorf(pos, formatPath(path), "%s", fmt.Sprintf(format, args...)))
 		}
@@ -89,16 +94,72 @@ func wrongType(pos diag.Pos, path []string, args []any, user *positions, def cue
 			return diag.Errorf(pos, formatPath(path), "conflicting values %v and %v: the field is set twice with different values", args[0], args[1])
 		}
 	}
-	got := ""
+	got, hint := "", ""
 	if user != nil {
 		if v := user.user.LookupPath(cuePath(path)); v.Exists() {
 			got = fmt.Sprintf("%s %s", kindName(v.IncompleteKind()), short(v))
+			if v.IncompleteKind() == cue.NullKind {
+				got = "null"
+			}
+			hint = typeHint(path, want, v)
 		}
 	}
 	if got == "" && len(args) > 0 {
 		got = fmt.Sprint(args[0])
 	}
-	return diag.Errorf(pos, formatPath(path), "expected %s, got %s", want, got)
+	return diag.Errorf(pos, formatPath(path), "expected %s, got %s%s", want, got, hint)
+}
+
+// durationUnits is the unit a bare number most likely meant, per duration
+// field of the schema.
+var durationUnits = map[string]func(float64) string{
+	"threshold":          func(n float64) string { return unitFor(n, 10, "s", "ms") },
+	"slowThreshold":      func(n float64) string { return unitFor(n, 10, "s", "ms") },
+	"scrapeInterval":     func(float64) string { return "s" },
+	"evaluationInterval": func(float64) string { return "s" },
+	"decisionWait":       func(float64) string { return "s" },
+	"period":             func(float64) string { return "d" },
+}
+
+func unitFor(n, cut float64, small, large string) string {
+	if n >= cut {
+		return large
+	}
+	return small
+}
+
+// typeHint says what the user most likely meant by a value of the wrong
+// type: a duration without its unit, a percentage with its sign, null or
+// true where an SLO (or false) goes.
+func typeHint(path []string, want string, v cue.Value) string {
+	name := path[len(path)-1]
+	inSLOs := len(path) == 4 && path[0] == "workloads" && path[2] == "slos"
+	switch k := v.IncompleteKind(); {
+	case want == "a string" && (k == cue.IntKind || k == cue.FloatKind || k == cue.NumberKind):
+		if unit, ok := durationUnits[name]; ok {
+			n, _ := v.Float64()
+			return fmt.Sprintf(": a duration is a string with its unit; did you mean \"%s%s\"?", trimFloat(n), unit(n))
+		}
+	case want == "a number" && k == cue.StringKind:
+		str, _ := v.String()
+		if num, ok := strings.CutSuffix(strings.TrimSpace(str), "%"); ok {
+			if _, err := strconv.ParseFloat(strings.TrimSpace(num), 64); err == nil {
+				return fmt.Sprintf(": write the percentage as a number without %%, %s: %s", name, strings.TrimSpace(num))
+			}
+		}
+	case inSLOs && k == cue.NullKind:
+		return fmt.Sprintf(": to turn off the preset's %s SLO write %s: false", name, name)
+	case inSLOs && k == cue.BoolKind:
+		return fmt.Sprintf(": write the SLO's fields, or %s: false to turn the preset's SLO off", name)
+	}
+	return ""
+}
+
+// yamlBooleans are the words YAML reads as booleans; CUE reads them as
+// references to fields that do not exist.
+var yamlBooleans = map[string]string{
+	"yes": "true", "no": "false", "on": "true", "off": "false", "y": "true", "n": "false",
+	"True": "true", "False": "false", "TRUE": "true", "FALSE": "false", "Yes": "true", "No": "false",
 }
 
 func missingField(path []string, user *positions, def cue.Value) diag.Diagnostic {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ func (p positions) lookup(path []string) diag.Pos {
 type decoder struct {
 	v   cue.Value
 	pos positions
+	off offSLOs
 	ds  diag.List
 }
 
@@ -148,6 +150,10 @@ func (d *decoder) objective(path ...string) float64 {
 	if !d.has(path...) {
 		return o
 	}
+	if o > 0 && o <= 1 {
+		d.errorf(path, "objective %s: write percent, did you mean %s?", trimFloat(o), trimFloat(promqlPercent(o)))
+		return o
+	}
 	if o <= 0 || o >= 100 || math.IsNaN(o) {
 		d.errorf(path, "objective %s is outside (0, 100): write the percentage of good events, e.g. 99.5", trimFloat(o))
 	}
@@ -162,10 +168,35 @@ func (d *decoder) positive(path []string, what string) int {
 	return n
 }
 
+// promqlPercent turns a fraction into the percent it likely meant, without
+// float noise (0.995 -> 99.5).
+func promqlPercent(f float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f*100, 'f', 10, 64), 64)
+	return v
+}
+
+// versionWithout strips the engine's name (and a v) from a version written
+// like "vllm-0.11.0", "vLLM 0.11", "v0.11.0" or "tgi@3.3".
+func versionWithout(raw, engine string) (string, bool) {
+	s := strings.TrimSpace(raw)
+	if engine != "" && len(s) >= len(engine) && strings.EqualFold(s[:len(engine)], engine) {
+		s = s[len(engine):]
+	}
+	s = strings.TrimLeft(s, " -_@/:=")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "v"), "V")
+	if s == raw {
+		return "", false
+	}
+	if _, err := library.ParseVersion(s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
 func trimFloat(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%g", f), ".0") }
 
-func decode(v cue.Value, pos positions) (*Spec, diag.List) {
-	d := &decoder{v: v, pos: pos}
+func decode(v cue.Value, pos positions, off offSLOs) (*Spec, diag.List) {
+	d := &decoder{v: v, pos: pos, off: off}
 	s := &Spec{pos: pos}
 	s.Environment = d.str("environment")
 	if s.Environment == "" && d.has("environment") {
@@ -263,6 +294,11 @@ func (d *decoder) model(name string) Model {
 			PromptPerMillion:     d.num(p("pricing", "promptPerMillion")...),
 			GenerationPerMillion: d.num(p("pricing", "generationPerMillion")...),
 		}
+		for _, f := range []string{"promptPerMillion", "generationPerMillion"} {
+			if d.num(p("pricing", f)...) < 0 {
+				d.errorf(p("pricing", f), "price must not be negative (a price per million tokens, in %s)", d.str("currency"))
+			}
+		}
 	}
 	info, ok := library.Info(m.Engine)
 	if !ok {
@@ -276,6 +312,10 @@ func (d *decoder) model(name string) Model {
 	switch {
 	case !d.has(p("engineVersion")...):
 	case err != nil:
+		if bare, ok := versionWithout(raw, string(m.Engine)); ok {
+			d.errorf(p("engineVersion"), "engineVersion is the version alone (engine says which engine): write engineVersion: %q", bare)
+			break
+		}
 		d.errorf(p("engineVersion"), "%v", err)
 	case !info.Known.Contains(v):
 		d.errorf(p("engineVersion"), "unknown %s version %s: inferobs knows %s %s to %s", m.Engine, raw, m.Engine, info.Releases[0].Short(), info.LatestRelease().Short())
@@ -316,11 +356,25 @@ func (d *decoder) workload(name string) Workload {
 	}
 	for _, kind := range library.SLOKinds() {
 		sp := p("slos", string(kind))
+		if at, off := d.off[name][kind]; off {
+			if w.Off == nil {
+				w.Off = map[library.SLOKind]bool{}
+			}
+			w.Off[kind] = true
+			if d.has(sp...) {
+				d.ds = append(d.ds, diag.Errorf(toPos(at), formatPath(sp), "%s is set to false here and to an SLO elsewhere: keep one", kind))
+			}
+			continue
+		}
 		if !d.has(sp...) {
 			continue
 		}
 		slo := SLOSpec{Kind: kind, Objective: d.objective(append(sp, "objective")...), Source: SourceEngine, Declared: true}
 		slo.Tenants = d.strList(append(sp, "tenants")...)
+		slo.Models = d.strList(append(sp, "models")...)
+		if d.has(append(sp, "models")...) && len(slo.Models) == 0 {
+			d.errorf(append(sp, "models"), "models is empty: list some of the workload's models, or write %s: false to turn the SLO off", kind)
+		}
 		if kind.IsLatency() {
 			slo.Threshold = d.duration(append(sp, "threshold")...)
 		}
@@ -345,11 +399,12 @@ func (d *decoder) workload(name string) Workload {
 
 func (d *decoder) tracing() *Tracing {
 	t := &Tracing{
-		TenantAttribute: d.str("tracing", "tenantAttribute"),
-		ModelAttribute:  d.str("tracing", "modelAttribute"),
-		Spans:           map[library.SLOKind]string{},
-		Dimensions:      d.strList("tracing", "dimensions"),
-		Unit:            d.str("tracing", "unit"),
+		TenantAttribute:   d.str("tracing", "tenantAttribute"),
+		ModelAttribute:    d.str("tracing", "modelAttribute"),
+		WorkloadAttribute: d.str("tracing", "workloadAttribute"),
+		Spans:             map[library.SLOKind]string{},
+		Dimensions:        d.strList("tracing", "dimensions"),
+		Unit:              d.str("tracing", "unit"),
 		Sampling: Sampling{
 			BaselinePercent: d.num("tracing", "sampling", "baselinePercent"),
 			SlowThreshold:   d.duration("tracing", "sampling", "slowThreshold"),

@@ -97,7 +97,7 @@ func LoadFiles(files []File) (*Spec, diag.List) {
 	for _, f := range files {
 		af, err := parser.ParseFile(f.Name, f.Data, parser.ParseComments)
 		if err != nil {
-			ds = append(ds, cueDiagnostics(err, nil, cue.Value{})...)
+			ds = append(ds, syntaxDiagnostics(f, cueDiagnostics(err, nil, cue.Value{}))...)
 			continue
 		}
 		asts = append(asts, af)
@@ -106,9 +106,11 @@ func LoadFiles(files []File) (*Spec, diag.List) {
 		return nil, ds.Sorted()
 	}
 	ds = append(ds, duplicateNames(asts)...)
+	yaml := yamlNesting(files)
 
 	ctx := cuecontext.New()
-	def := ctx.CompileString(schemaSource, cue.Filename(schemaFile)).LookupPath(cue.ParsePath(rootDefinition))
+	off := cutOff(asts)
+	def := ctx.CompileString(loaderSchema(), cue.Filename(schemaFile)).LookupPath(cue.ParsePath(rootDefinition))
 	if err := def.Err(); err != nil {
 		panic(fmt.Sprintf("schema: embedded schema does not compile: %v", err))
 	}
@@ -116,11 +118,17 @@ func LoadFiles(files []File) (*Spec, diag.List) {
 	user, merged, cueDiags := evaluate(ctx, def, asts)
 	ds = append(ds, cueDiags...)
 	if !user.Exists() {
+		if yaml != nil {
+			ds = append(ds, *yaml)
+		}
 		return nil, ds.Sorted()
 	}
-	spec, decodeDiags := decode(merged, positions{user: user, firstFile: asts[0].Filename})
+	spec, decodeDiags := decode(merged, positions{user: user, firstFile: asts[0].Filename}, off)
 	ds = append(ds, decodeDiags...)
 	ds = append(ds, validate(spec)...)
+	if ds.HasErrors() && yaml != nil {
+		ds = append(ds, *yaml)
+	}
 	ds = ds.Sorted()
 	if ds.HasErrors() {
 		return nil, ds

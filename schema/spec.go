@@ -87,6 +87,8 @@ type Workload struct {
 	Models  []string
 	Tenants []string
 	SLOs    map[library.SLOKind]SLOSpec // only those the user wrote
+	// Off lists the preset SLOs the user turned off (`slos: kind: false`).
+	Off map[library.SLOKind]bool
 }
 
 // Source says where an SLI is measured.
@@ -106,6 +108,7 @@ type SLOSpec struct {
 	Objective float64       // percent
 	Source    Source
 	Tenants   []string // scope to these tenants (gateway only); empty: the workload's
+	Models    []string // scope to these of the workload's models; empty: all of them
 	Declared  bool     // written by the user, not filled from the class preset
 }
 
@@ -121,10 +124,12 @@ type Tracing struct {
 	CollectorVersion library.Version
 	TenantAttribute  string
 	ModelAttribute   string
-	Spans            map[library.SLOKind]string // ttft, e2e
-	Dimensions       []string
-	Sampling         Sampling
-	Unit             string
+	// WorkloadAttribute names the workload on gateway spans ("" when unset).
+	WorkloadAttribute string
+	Spans             map[library.SLOKind]string // ttft, e2e
+	Dimensions        []string
+	Sampling          Sampling
+	Unit              string
 }
 
 // Sampling configures tail sampling.

@@ -55,7 +55,10 @@ func validate(s *Spec) diag.List {
 		}
 	}
 	if t := s.Tracing; t != nil {
-		for _, attr := range append([]string{t.TenantAttribute, t.ModelAttribute}, t.Dimensions...) {
+		for _, attr := range append([]string{t.TenantAttribute, t.ModelAttribute, t.WorkloadAttribute}, t.Dimensions...) {
+			if attr == "" {
+				continue
+			}
 			if forbidden[attr] || forbidden[library.PromLabelName(attr)] {
 				path := []string{"tracing", "dimensions"}
 				switch attr {
@@ -63,6 +66,8 @@ func validate(s *Spec) diag.List {
 					path = []string{"tracing", "tenantAttribute"}
 				case t.ModelAttribute:
 					path = []string{"tracing", "modelAttribute"}
+				case t.WorkloadAttribute:
+					path = []string{"tracing", "workloadAttribute"}
 				}
 				errorf(path, "span attribute %q would become the forbidden label %q (cardinality.forbiddenLabels)", attr, library.PromLabelName(attr))
 			}

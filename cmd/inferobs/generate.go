@@ -11,7 +11,7 @@ import (
 
 func (a *app) generateCmd() *cobra.Command {
 	var dir string
-	var force bool
+	var force, verify bool
 	cmd := &cobra.Command{
 		Use:   "generate [SPEC_PATHS...]",
 		Short: "Compile the spec and write every artifact into the output directory",
@@ -23,6 +23,11 @@ func (a *app) generateCmd() *cobra.Command {
 			}
 			if rerr := a.report(r.Diagnostics); rerr != nil {
 				return rerr
+			}
+			if verify {
+				if err := r.VerifyTests(); err != nil {
+					return a.compileFailed(nil, err)
+				}
 			}
 			res, err := r.Write(dir, compiler.WriteOptions{Force: force})
 			if err != nil {
@@ -37,7 +42,13 @@ func (a *app) generateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&dir, "output", "o", "out", "output directory")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite files inferobs did not write or that were edited by hand")
+	a.strictFlag(cmd)
+	verifyFlag(cmd, &verify)
 	return cmd
+}
+
+func verifyFlag(cmd *cobra.Command, verify *bool) {
+	cmd.Flags().BoolVar(verify, "verify", false, "run every generated promtool test in process first; a failing test is an error naming the test and its alert (slow on large specs)")
 }
 
 // compileFailed prints every diagnostic of a failed compile.
@@ -53,8 +64,13 @@ func (a *app) compileFailed(r *compiler.Result, err error) error {
 	return &exitError{code: exitInvalid}
 }
 
+func (a *app) strictFlag(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&a.strict, "strict", false, "treat every warning as an error (exit 1, nothing written)")
+}
+
 func (a *app) checkCmd() *cobra.Command {
-	return &cobra.Command{
+	var verify bool
+	cmd := &cobra.Command{
 		Use:   "check [SPEC_PATHS...]",
 		Short: "Validate and plan the spec without writing anything",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,6 +81,11 @@ func (a *app) checkCmd() *cobra.Command {
 			if rerr := a.report(r.Diagnostics); rerr != nil {
 				return rerr
 			}
+			if verify {
+				if err := r.VerifyTests(); err != nil {
+					return a.compileFailed(nil, err)
+				}
+			}
 			if !a.quiet {
 				fmt.Fprintf(a.stderr, "inferobs: spec is valid: %d models, %d workloads, %d SLOs, %d artifacts\n",
 					len(r.Plan.Models), len(r.Plan.Workloads), len(r.Plan.SLOs), len(r.Artifacts))
@@ -72,4 +93,7 @@ func (a *app) checkCmd() *cobra.Command {
 			return nil
 		},
 	}
+	a.strictFlag(cmd)
+	verifyFlag(cmd, &verify)
+	return cmd
 }

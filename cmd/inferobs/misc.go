@@ -20,6 +20,19 @@ func (a *app) schemaCmd() *cobra.Command {
 	}
 }
 
+func (a *app) presetsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "presets",
+		Short: "Print the SLOs each workload class adds, as CUE",
+		Long:  "presets prints, per workload class, the SLOs a workload of that class gets for every SLO its spec leaves out. Copy one into workloads.<name>.slos to change it, or write <kind>: false to turn it off.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprint(a.stdout, compiler.PresetsText())
+			return err
+		},
+	}
+}
+
 func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",

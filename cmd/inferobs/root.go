@@ -15,6 +15,7 @@ var version = "dev"
 type app struct {
 	stdout, stderr io.Writer
 	quiet          bool
+	strict         bool // check and generate: every warning is an error
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -29,7 +30,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "do not print warnings")
-	root.AddCommand(a.generateCmd(), a.checkCmd(), a.lintCmd(), a.cardinalityCmd(), a.schemaCmd(), a.versionCmd(), a.simulateCmd())
+	root.AddCommand(a.generateCmd(), a.checkCmd(), a.lintCmd(), a.cardinalityCmd(), a.schemaCmd(), a.presetsCmd(), a.versionCmd(), a.simulateCmd())
 	return root
 }
 
@@ -37,14 +38,22 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 // error for errors.
 func (a *app) report(ds diag.List) error {
 	failed := false
+	warned := false
 	for _, d := range ds.Sorted() {
-		if d.Severity == diag.Warning && a.quiet {
-			continue
+		if d.Severity == diag.Warning {
+			warned = true
+			if a.quiet && !a.strict {
+				continue
+			}
 		}
 		if d.Severity == diag.Error {
 			failed = true
 		}
 		fmt.Fprintln(a.stderr, d.String())
+	}
+	if warned && a.strict && !failed {
+		fmt.Fprintln(a.stderr, "inferobs: --strict: the warnings above are errors")
+		failed = true
 	}
 	if failed {
 		return &exitError{code: exitInvalid}

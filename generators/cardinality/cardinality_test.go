@@ -103,7 +103,7 @@ func TestArticleCardinality(t *testing.T) {
 	for i := range 5 {
 		name := fmt.Sprintf("m%d", i)
 		models = append(models, fmt.Sprintf("%q", name))
-		fmt.Fprintf(&b, "models: %s: {engine: \"vllm\", engineVersion: \"0.11.0\", selector: {job: %q}, gpu: \"h100\"}\n", name, name)
+		fmt.Fprintf(&b, "models: %s: {engine: \"vllm\", engineVersion: \"0.11.0\", selector: {job: %q}, podLabels: {app: %q}, gpu: \"h100\"}\n", name, name, name)
 	}
 	for i := range 10 {
 		name := fmt.Sprintf("t%d", i)

@@ -321,7 +321,7 @@ func (g *gen) spanMetrics() (*yaml.Node, error) {
 	}
 	var dims []string
 	seen := map[string]bool{}
-	for _, d := range append([]string{tr.Spec.ModelAttribute, tr.Spec.TenantAttribute}, tr.Spec.Dimensions...) {
+	for _, d := range append([]string{tr.Spec.ModelAttribute, tr.Spec.TenantAttribute, tr.Spec.WorkloadAttribute}, tr.Spec.Dimensions...) {
 		if d == "" || seen[d] {
 			continue
 		}

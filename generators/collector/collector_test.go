@@ -327,6 +327,28 @@ func TestNamingFollowsCollectorVersion(t *testing.T) {
 	}
 }
 
+// TestWorkloadAttributeIsADimension: tracing.workloadAttribute becomes a
+// spanmetrics dimension, so the gateway SLIs that select it find it.
+func TestWorkloadAttributeIsADimension(t *testing.T) {
+	p := newPlan(t, spec("0.140.0", "ms", `tracing: workloadAttribute: "gen_ai.workload"`))
+	sm := decode(t, generate(t, p)).spanMetrics(t, p.Tracing.SpanMetrics.Component)
+	var dims []string
+	for _, d := range sm.Dimensions {
+		dims = append(dims, d.Name)
+	}
+	if want := []string{"gen_ai.request.model", "tenant", "gen_ai.workload", "gen_ai.operation.name"}; !slices.Equal(dims, want) {
+		t.Errorf("dimensions %v, want %v", dims, want)
+	}
+	for _, s := range p.SLOs {
+		if s.Source != "gateway" {
+			continue
+		}
+		if sel := s.SLI.Total[0].VectorSelector().String(); !strings.Contains(sel, `gen_ai_workload="code"`) {
+			t.Errorf("%s does not select its workload: %s", s.ID, sel)
+		}
+	}
+}
+
 func TestTracingPipelines(t *testing.T) {
 	p := newPlan(t, spec("0.140.0", "ms", ""))
 	c := decode(t, generate(t, p))

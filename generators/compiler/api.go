@@ -8,10 +8,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/inferobs/inferobs/generators/cardinality"
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/lint"
 	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/generators/promql"
+	"github.com/inferobs/inferobs/library"
 	"github.com/inferobs/inferobs/schema"
 	"github.com/inferobs/inferobs/schema/diag"
 )
@@ -25,6 +29,42 @@ type WriteOptions = emit.Options
 
 // SchemaText is the CUE schema every spec is checked against.
 func SchemaText() string { return schema.Text() }
+
+// PresetsText prints the workload classes' preset SLOs as CUE, one
+// struct per class in the shape of workloads.<name>.slos.
+func PresetsText() string {
+	var b strings.Builder
+	b.WriteString("// The SLOs each workload class adds for every SLO a workload leaves out.\n")
+	b.WriteString("// Declare one in workloads.<name>.slos to change it; <kind>: false turns it off.\n")
+	for _, class := range library.PresetClasses() {
+		p, _ := library.PresetFor(class)
+		fmt.Fprintf(&b, "%s: {\n", class)
+		for _, s := range p.SLOs {
+			var fields []string
+			if s.Kind.IsLatency() {
+				fields = append(fields, fmt.Sprintf("threshold: %q", model.Duration(s.Threshold).String()))
+			}
+			if s.Kind == library.SLOHeadroom {
+				fields = append(fields, fmt.Sprintf("maxQueue: %d", s.MaxQueue))
+			}
+			fields = append(fields, "objective: "+promql.FormatNumber(s.Objective))
+			fmt.Fprintf(&b, "\t%-13s {%s}\n", string(s.Kind)+":", strings.Join(fields, ", "))
+		}
+		for _, k := range library.SLOKinds() {
+			if !slices.ContainsFunc(p.SLOs, func(s library.PresetSLO) bool { return s.Kind == k }) {
+				fmt.Fprintf(&b, "\t// no %s SLO%s\n", k, presetAbsence[k])
+			}
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// presetAbsence says why a preset leaves a kind out.
+var presetAbsence = map[library.SLOKind]string{
+	library.SLOE2E:          " (end-to-end latency depends on answer length; declare one with source: \"gateway\")",
+	library.SLOCompleteness: " (a max_tokens stop is a normal ending here)",
+}
 
 // LintOptions choose the engine version and forbidden labels of Lint.
 type LintOptions = lint.Options

@@ -59,10 +59,12 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 	}
 	b.tiers()
 	b.models()
+	b.targetIdentity()
 	b.tenantsAndWorkloads()
 	b.tracing()
 	b.aggregations()
 	b.slos()
+	b.workloadIdentity()
 	b.tierWarnings()
 	b.gatewayBuckets()
 	ds := b.ds.Sorted()
@@ -103,10 +105,23 @@ func (b *builder) models() {
 			b.warnf([]string{"models", name, "engineVersion"}, "%s", note)
 		}
 		m := &Model{Name: name, Spec: sm, Catalog: cat, GPU: b.s.GPUs[sm.GPU], plan: b.p}
-		for _, k := range slices.Sorted(maps.Keys(sm.Selector)) {
-			m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))
+		if t, err := m.Target(); err == nil {
+			m.TargetMatchers = t.Matchers()
+			// Engine series carry every label of their target plus what the
+			// engine exposes: both sets of matchers, in label order.
+			m.Matchers = clone(m.TargetMatchers)
+			for _, k := range t.EngineLabels {
+				m.Matchers = append(m.Matchers, promql.Eq(k, sm.Selector[k]))
+			}
+			sort.SliceStable(m.Matchers, func(i, j int) bool { return m.Matchers[i].Name < m.Matchers[j].Name })
+		} else {
+			// A selector no scrape can produce (instance, say): the
+			// collector reports it; the rules select what the spec says.
+			for _, k := range slices.Sorted(maps.Keys(sm.Selector)) {
+				m.TargetMatchers = append(m.TargetMatchers, promql.Eq(k, sm.Selector[k]))
+			}
+			m.Matchers = clone(m.TargetMatchers)
 		}
-		m.Matchers = append(m.Matchers, m.TargetMatchers...)
 		if l, ok := cat.ModelLabel(); ok {
 			if _, clash := sm.Selector[l]; !clash {
 				m.Matchers = append(m.Matchers, promql.Eq(l, sm.ServedName))
@@ -175,6 +190,7 @@ func (b *builder) tracing() {
 		SpanMetrics:   sm,
 		TenantLabel:   library.PromLabelName(t.TenantAttribute),
 		ModelLabel:    library.PromLabelName(t.ModelAttribute),
+		WorkloadLabel: promLabelOrEmpty(t.WorkloadAttribute),
 		SlowThreshold: t.Sampling.SlowThreshold,
 	}
 }
@@ -226,17 +242,31 @@ func (b *builder) gatewayBuckets() {
 // cross the line. One warning per objective the user wrote (or per class
 // whose preset set it) lists every affected tier.
 func (b *builder) tierWarnings() {
-	done := map[string]bool{}
+	type group struct {
+		path  []string
+		first *SLO
+		names []string // preset SLOs sharing the objective, with their values
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	for _, s := range b.p.SLOs {
 		path := []string{"workloads", s.Workload.Name, "slos", string(s.Kind), "objective"}
 		if !s.Declared {
 			path = []string{"workloads", s.Workload.Name, "class"}
 		}
 		k := strings.Join(path, "\x00") + promql.FormatNumber(s.Objective)
-		if done[k] {
-			continue
+		g, ok := byKey[k]
+		if !ok {
+			g = &group{path: path, first: s}
+			byKey[k] = g
+			groups = append(groups, g)
 		}
-		done[k] = true
+		if n := presetValues(s); !s.Declared && !slices.Contains(g.names, n) {
+			g.names = append(g.names, n)
+		}
+	}
+	for _, g := range groups {
+		s := g.first
 		var never, slow []string
 		for _, t := range b.p.Tiers {
 			need := t.Factor * s.Budget
@@ -256,10 +286,22 @@ func (b *builder) tierWarnings() {
 		if len(slow) > 0 {
 			parts = append(parts, "at a 100% error rate "+strings.Join(slow, ", ")+", more than half its long window")
 		}
-		if len(parts) > 0 {
-			b.warnf(path, "objective %s%%: %s; a stricter objective detects sooner (see README: choosing objectives)", promql.FormatNumber(s.Objective), strings.Join(parts, "; "))
+		if len(parts) == 0 {
+			continue
 		}
+		what := fmt.Sprintf("objective %s%%", promql.FormatNumber(s.Objective))
+		if !s.Declared {
+			what = fmt.Sprintf("the %s preset's %s", s.Workload.Class, joinAnd(g.names))
+		}
+		b.warnf(g.path, "%s: %s; a stricter objective detects sooner (see README: choosing objectives)", what, strings.Join(parts, "; "))
 	}
+}
+
+func joinAnd(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 func roundDur(d time.Duration) string { return model.Duration(d.Round(time.Second)).String() }

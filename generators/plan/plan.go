@@ -118,6 +118,9 @@ type Tracing struct {
 	// and model span attributes become.
 	TenantLabel string
 	ModelLabel  string
+	// WorkloadLabel is the label of tracing.workloadAttribute ("" unset):
+	// gateway SLIs select their workload's value.
+	WorkloadLabel string
 	// Buckets are the spanmetrics histogram boundaries: the collector's
 	// defaults plus every gateway SLO threshold, sorted.
 	Buckets []time.Duration

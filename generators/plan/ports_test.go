@@ -10,7 +10,7 @@ import (
 
 func TestModelPortsAndMatchers(t *testing.T) {
 	p, ds := planOf(t, `models: t22: {engine: "tgi", engineVersion: "2.2", selector: {job: "t22"}, gpu: "h100", metricsPort: 8080}
-models: v22: {engine: "vllm", engineVersion: "0.22.0", selector: {job: "v22"}, gpu: "h100"}`)
+models: v22: {engine: "vllm", engineVersion: "0.22.0", selector: {job: "v22"}, gpu: "h100", metricsPort: 9090}`)
 	if p == nil {
 		t.Fatal(ds)
 	}
@@ -21,7 +21,7 @@ models: v22: {engine: "vllm", engineVersion: "0.22.0", selector: {job: "v22"}, g
 			t.Errorf("%s: path %s", m.Name, m.MetricsPath())
 		}
 	}
-	if want := map[string]int{"t22": 8080, "tgi": 80, "v11": 8000, "v22": 8000}; !equal(ports, want) {
+	if want := map[string]int{"t22": 8080, "tgi": 80, "v11": 8000, "v22": 9090}; !equal(ports, want) {
 		t.Errorf("ports %v, want %v", ports, want)
 	}
 	// A version past the last verified release is planned, with a warning

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,12 @@ func (b *builder) slos() {
 		preset, _ := library.PresetFor(w.Class)
 		for _, kind := range library.SLOKinds() {
 			spec, declared := sw.SLOs[kind]
+			if sw.Off[kind] {
+				if _, ok := presetSLO(preset, kind); !ok {
+					b.warnf([]string{"workloads", w.Name, "slos", string(kind)}, "the %s preset adds no %s SLO: %s: false turns nothing off", w.Class, kind, kind)
+				}
+				continue
+			}
 			if !declared {
 				ps, ok := presetSLO(preset, kind)
 				if !ok {
@@ -61,12 +68,28 @@ func (b *builder) sloFor(w *Workload, spec schema.SLOSpec) {
 		MaxQueue:  spec.MaxQueue,
 		Declared:  spec.Declared,
 	}
+	models := w.Models
+	if len(spec.Models) > 0 {
+		models = nil
+		for i, name := range spec.Models {
+			m := b.model(name)
+			if m == nil || !slices.Contains(w.Models, m) {
+				var names []string
+				for _, wm := range w.Models {
+					names = append(names, wm.Name)
+				}
+				b.errorf(append(path, "models", fmt.Sprint(i)), "model %q is not a model of workload %q (its models: %s)", name, w.Name, strings.Join(names, ", "))
+				continue
+			}
+			models = append(models, m)
+		}
+	}
 	if spec.Source == schema.SourceEngine {
 		if len(spec.Tenants) > 0 {
 			b.errorf(append(path, "tenants"), "engine metrics carry no tenant label, so a %s SLO scoped to tenants needs source: \"gateway\"", spec.Kind)
 			return
 		}
-		for _, m := range w.Models {
+		for _, m := range models {
 			s := base
 			s.Model = m
 			if b.engineSLI(&s, path) {
@@ -96,7 +119,7 @@ func (b *builder) sloFor(w *Workload, spec schema.SLOSpec) {
 		b.errorf(path, "a gateway-sourced SLO is per tenant: list the workload's tenants")
 		return
 	}
-	for _, m := range w.Models {
+	for _, m := range models {
 		for _, t := range tenants {
 			s := base
 			s.Model, s.Tenant = m, t
@@ -120,11 +143,33 @@ func containsTenant(ts []*Tenant, name string) bool {
 // declared it, a warning (and the SLO is skipped) when a preset added it.
 func (b *builder) cannot(s *SLO, path []string, why string) bool {
 	if s.Declared {
+		if len(s.Workload.Models) > 1 {
+			why += fmt.Sprintf("; to keep the SLO for the workload's other models, list them in slos.%s.models", s.Kind)
+		}
 		b.errorf(path, "%s", why)
 	} else {
-		b.warnf(path, "skipped the %s preset's %s SLO for model %q: %s", s.Workload.Class, s.Kind, s.Model.Name, why)
+		b.warnf(path, "skipped %s for model %q: %s; declare slos.%s with models: [...] to keep it for the others, or write slos.%s: false", presetName(s), s.Model.Name, why, s.Kind, s.Kind)
 	}
 	return false
+}
+
+// presetName names a preset SLO with its values, the way warnings about
+// it say it: the chat preset's ttft SLO (1s at 95 %).
+func presetName(s *SLO) string {
+	return fmt.Sprintf("the %s preset's %s", s.Workload.Class, presetValues(s))
+}
+
+// presetValues is "ttft SLO (1s at 95 %)".
+func presetValues(s *SLO) string {
+	var vals []string
+	if s.Kind.IsLatency() {
+		vals = append(vals, fmtSeconds(s.Threshold)+" at")
+	}
+	if s.Kind == library.SLOHeadroom {
+		vals = append(vals, fmt.Sprintf("queue <= %d at", s.MaxQueue))
+	}
+	vals = append(vals, promql.FormatNumber(s.Objective)+" %")
+	return fmt.Sprintf("%s SLO (%s)", s.Kind, strings.Join(vals, " "))
 }
 
 var engineLatencyRole = map[library.SLOKind]library.Role{
@@ -157,7 +202,7 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 				return b.cannot(s, path, fmt.Sprintf("the preset threshold %s is below every bucket of %s", fmtSeconds(s.Threshold), fam.Name))
 			}
 			snapped := time.Duration(math.Round(below * float64(time.Second)))
-			b.warnf(path, "the %s preset's %s threshold %s is not a bucket boundary of %s in %s; using %s, the next lower boundary (stricter)", s.Workload.Class, s.Kind, fmtSeconds(s.Threshold), fam.Name, eng, fmtSeconds(snapped))
+			b.warnf(path, "%s: threshold %s is not a bucket boundary of %s in %s; using %s, the next lower boundary (stricter); declare slos.%s to choose", presetName(s), fmtSeconds(s.Threshold), fam.Name, eng, fmtSeconds(snapped), s.Kind)
 			s.Threshold, bound = snapped, below
 		}
 		for _, bkt := range fam.Buckets {
@@ -204,7 +249,7 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 	case library.SLOCompleteness:
 		fam, ok := cat.ByRole(library.RoleRequestFinished)
 		if !ok || cat.Info.FinishReasonLabel == "" {
-			return b.cannot(s, path, eng+" exposes no finish reason, so stream completeness cannot be measured; drop the completeness SLO for this model")
+			return b.cannot(s, path, eng+" exposes no finish reason, so stream completeness cannot be measured")
 		}
 		label := cat.Info.FinishReasonLabel
 		sli.Family = fam.Name
@@ -235,6 +280,9 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 	tr := b.p.Tracing
 	sm := tr.SpanMetrics
 	matchers := []*labels.Matcher{promql.Eq(tr.TenantLabel, s.Tenant.Name), promql.Eq(tr.ModelLabel, s.Model.Spec.ServedName)}
+	if tr.WorkloadLabel != "" {
+		matchers = append(matchers, promql.Eq(tr.WorkloadLabel, s.Workload.Name))
+	}
 	sli := SLI{Type: SLIRatio, Unit: map[string]string{"ms": "milliseconds", "s": "seconds"}[sm.Unit]}
 	span := func(kind library.SLOKind) (string, bool) {
 		name, ok := tr.Spec.Spans[kind]

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 )
 
 // Labels a model's selector may name that Kubernetes pod discovery (or the
@@ -97,4 +98,81 @@ func (m *Model) Target() (Target, error) {
 		}
 	}
 	return t, nil
+}
+
+// Matchers are the matchers that select the target's own series (up,
+// scrape_duration_seconds, every engine series): exactly the labels the
+// scrape writes, job, namespace, pod, container and node from discovery
+// and the copied pod labels, each fixed to the selector's value. The
+// pod-label filters that are not copied are not on the series, so they
+// are not matched.
+func (t Target) Matchers() []*labels.Matcher {
+	fixed := t.Fixed()
+	var ms []*labels.Matcher
+	for _, k := range slices.Sorted(maps.Keys(fixed)) {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, k, fixed[k]))
+	}
+	return ms
+}
+
+// Fixed maps every label the scrape writes with one known value to it.
+func (t Target) Fixed() map[string]string {
+	f := map[string]string{model.JobLabel: t.Job}
+	for k, v := range map[string]string{LabelNamespace: t.Namespace, LabelPod: t.Pod, LabelContainer: t.Container, LabelNode: t.Node} {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	for _, k := range t.Copied {
+		f[k] = t.PodLabels[k]
+	}
+	return f
+}
+
+// Overlap says whether two targets can select the same pod and, if their
+// scrapes stay apart, whether their series can still be told apart.
+//
+// Discovery: two targets can scrape the same pod's endpoint unless they
+// differ in port or path, in a namespace both fix, in the pod, container
+// or node both fix, or in a pod label both require. A pod matching both
+// would be scraped twice and counted by both models' up, cost and DCGM
+// rules.
+//
+// Series: apart in discovery, their up series are still one set when the
+// labels the scrape writes (Fixed) agree on every label both fix; a model
+// whose targets only differ from another's in a filter that is not copied
+// (a podLabel under one shared job name) has its up counted with the
+// other's.
+type Overlap struct {
+	// Discovery: a pod can be a target of both.
+	Discovery bool
+	// Series: their series carry the same written labels.
+	Series bool
+}
+
+// CanOverlap compares two target descriptions (see Overlap).
+func CanOverlap(a, b Target) Overlap {
+	return Overlap{Discovery: discoveryOverlap(a, b), Series: !differ(a.Fixed(), b.Fixed())}
+}
+
+func discoveryOverlap(a, b Target) bool {
+	if a.Port != b.Port || a.Path != b.Path {
+		return false
+	}
+	for _, p := range [][2]string{{a.Namespace, b.Namespace}, {a.Pod, b.Pod}, {a.Container, b.Container}, {a.Node, b.Node}} {
+		if p[0] != "" && p[1] != "" && p[0] != p[1] {
+			return false
+		}
+	}
+	return !differ(a.PodLabels, b.PodLabels)
+}
+
+// differ reports whether some key is in both maps with different values.
+func differ(a, b map[string]string) bool {
+	for k, v := range a {
+		if w, ok := b[k]; ok && w != v {
+			return true
+		}
+	}
+	return false
 }

@@ -44,11 +44,11 @@ func examplePlan(t testing.TB, ex string) *plan.Plan {
 const enginesSpec = `environment: "test"
 gpus: h100: hourlyCost: 3.2
 models: {
-	v07: {engine: "vllm", engineVersion: "0.7.0", servedName: "org/v07", selector: {job: "v07"}, gpu: "h100"}
-	v08: {engine: "vllm", engineVersion: "0.8.0", servedName: "org/v08", selector: {job: "v08"}, gpu: "h100"}
-	v16: {engine: "vllm", engineVersion: "0.16.0", servedName: "org/v16", selector: {job: "v16", namespace: "ns"}, gpu: "h100", dataParallel: 2, replicas: 2}
-	t22: {engine: "tgi", engineVersion: "2.2", selector: {job: "t22"}, gpu: "h100"}
-	t33: {engine: "tgi", engineVersion: "3.3", selector: {job: "t33"}, gpu: "h100"}
+	v07: {engine: "vllm", engineVersion: "0.7.0", servedName: "org/v07", selector: {job: "v07"}, podLabels: {app: "v07"}, gpu: "h100"}
+	v08: {engine: "vllm", engineVersion: "0.8.0", servedName: "org/v08", selector: {job: "v08"}, podLabels: {app: "v08"}, gpu: "h100"}
+	v16: {engine: "vllm", engineVersion: "0.16.0", servedName: "org/v16", selector: {job: "v16", namespace: "ns"}, podLabels: {app: "v16"}, gpu: "h100", dataParallel: 2, replicas: 2}
+	t22: {engine: "tgi", engineVersion: "2.2", selector: {job: "t22"}, podLabels: {app: "t22"}, gpu: "h100"}
+	t33: {engine: "tgi", engineVersion: "3.3", selector: {job: "t33"}, podLabels: {app: "t33"}, gpu: "h100"}
 }
 workloads: w: {class: "chat", models: ["v07", "v08", "v16", "t22", "t33"]}
 `

@@ -160,6 +160,8 @@ cardinality: {
 			fmt.Fprintf(&b, "\t\tservedName:    %q\n", "bench/"+m.name)
 		}
 		fmt.Fprintf(&b, "\t\tselector: {namespace: \"llm\", job: %q}\n", m.name)
+		// One namespace, one port: the pod label tells each model's pods apart.
+		fmt.Fprintf(&b, "\t\tpodLabels: {\"app.kubernetes.io/instance\": %q}\n", m.name)
 		fmt.Fprintf(&b, "\t\tgpu:            %q\n", m.gpu)
 		fmt.Fprintf(&b, "\t\tgpusPerReplica: %d\n", m.gpusPerReplica)
 		fmt.Fprintf(&b, "\t\treplicas:       %d\n", m.replicas)
