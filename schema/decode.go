@@ -209,6 +209,9 @@ func decode(v cue.Value, pos positions, off offSLOs) (*Spec, diag.List) {
 	default:
 		d.errorf([]string{"target", "prometheus"}, "unknown Prometheus version %q: want \"2\" or \"3\"", p)
 	}
+	s.Target.Ruler = d.str("target", "ruler")
+	s.Target.MaxRulesPerGroup = d.integer("target", "maxRulesPerGroup")
+	s.Target.MaxGroups = d.integer("target", "maxGroups")
 	s.Target.ScrapeInterval = d.duration("target", "scrapeInterval")
 	s.Target.EvaluationInterval = d.duration("target", "evaluationInterval")
 	if ev := s.Target.EvaluationInterval; ev > 5*time.Minute {

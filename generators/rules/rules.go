@@ -91,6 +91,11 @@ func Build(p *plan.Plan) (*Set, error) {
 		}
 	}
 	s.Groups = kept
+	fitted, err := fitRuler(p, s.Groups)
+	if err != nil {
+		return nil, err
+	}
+	s.Groups = fitted
 	if err := Verify(p, s); err != nil {
 		return nil, err
 	}

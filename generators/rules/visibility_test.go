@@ -223,3 +223,56 @@ func TestImpossibleTiersNotEmitted(t *testing.T) {
 		t.Errorf("docs/alerts.md does not list the completeness page-fast as not generated:\n%s", doc)
 	}
 }
+
+// TestRulerLimits: with target.ruler "mimir" every group holds at most
+// Mimir's default 20 rules, split groups keep their file, interval and
+// order, the generated tests still pass on the split groups, and a spec
+// over target.maxGroups is a positioned error.
+func TestRulerLimits(t *testing.T) {
+	r := compileEdited(t, "quickstart", `evaluationInterval: "30s"`, `evaluationInterval: "30s"
+	ruler: "mimir"`)
+	groups, err := rulesOf(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := false
+	for _, g := range groups {
+		if len(g.Rules) > 20 {
+			t.Errorf("group %s has %d rules, over Mimir's 20", g.Name, len(g.Rules))
+		}
+		split = split || strings.Contains(g.Name, ":part-")
+	}
+	if !split || len(groups) > 70 {
+		t.Errorf("%d groups, split: %v", len(groups), split)
+	}
+	dir := writeOut(t, r)
+	res, err := ruletest.RunFile(filepath.Join(dir, "tests", "diagnostics.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range res {
+		for _, f := range g.Failures {
+			t.Errorf("%s: %s", g.Name, f)
+		}
+	}
+
+	_, err = compiler.CompileFiles(quickstartWith(t, `evaluationInterval: "30s"
+	ruler: "mimir"
+	maxGroups: 3`)...)
+	if err == nil || !strings.Contains(err.Error(), "spec.cue:") || !strings.Contains(err.Error(), "target.maxGroups: the rules need") {
+		t.Errorf("want a positioned target.maxGroups error, got %v", err)
+	}
+}
+
+func quickstartWith(t *testing.T, repl string) []schema.File {
+	var files []schema.File
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "examples", "quickstart", "*.cue"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, schema.File{Name: p, Data: []byte(strings.ReplaceAll(string(data), `evaluationInterval: "30s"`, repl))})
+	}
+	return files
+}
