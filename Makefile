@@ -6,6 +6,9 @@ BIN      := bin/inferobs
 EXAMPLES := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.cue))))
 # The Prometheus the end-to-end test runs (Debian's 2.42 in CI).
 PROMETHEUS ?= $(shell command -v prometheus 2>/dev/null)
+# A directory with victoria-metrics, vmalert and vmagent for the
+# VictoriaMetrics pass (.ci/run builds v1.151.0 into a cache).
+VICTORIAMETRICS ?= $(INFEROBS_VICTORIAMETRICS)
 
 .PHONY: all build generate test vet unit check-out check-tools bench e2e clean
 
@@ -48,23 +51,30 @@ check-tools: generate
 				|| { grep -v '^  SUCCESS' bin/promtool-$$ex.log | grep -v '^Unit Testing' | head -60; exit 1; }; \
 		done; \
 	else echo "promtool not installed: skipping promtool checks"; fi
-	@if command -v vmalert >/dev/null; then \
+	@for vmalert in $$(command -v vmalert) $(if $(VICTORIAMETRICS),$(VICTORIAMETRICS)/vmalert); do \
 		for ex in $(EXAMPLES); do \
-			if ls out/$$ex/prometheus/*.yaml >/dev/null 2>&1; then vmalert -dryRun -rule="out/$$ex/prometheus/*.yaml" >/tmp/vmalert-$$ex.log 2>&1 || { cat /tmp/vmalert-$$ex.log; exit 1; }; fi; \
+			if ls out/$$ex/prometheus/*.yaml >/dev/null 2>&1; then $$vmalert -dryRun -rule="out/$$ex/prometheus/*.yaml" >bin/vmalert-$$ex.log 2>&1 || { echo "$$vmalert -dryRun:"; cat bin/vmalert-$$ex.log; exit 1; }; fi; \
 		done; \
-	else echo "vmalert not installed: skipping vmalert checks"; fi
+	done
+	@command -v vmalert >/dev/null || echo "vmalert not installed: skipping Debian's vmalert checks"
 	./$(BIN) lint --quiet out/
-# End to end on real Prometheus servers (generators/simulate/e2e): each
-# scenario of `inferobs simulate` against the examples' generated rules, the
-# runs in parallel. INFEROBS_PROMETHEUS3=/path/to/prometheus adds a
-# Prometheus 3 pass.
+# End to end on real servers (generators/simulate/e2e): each scenario of
+# `inferobs simulate` against the examples' generated rules, the runs of a
+# backend in parallel, one backend after the other: Prometheus 2
+# (PROMETHEUS), Prometheus 3 (INFEROBS_PROMETHEUS3=/path/to/prometheus) and
+# VictoriaMetrics + vmalert, with a vmagent stream aggregation leg
+# (VICTORIAMETRICS=/dir/with/the/binaries); each pass runs when its
+# binaries are given. E2E_RUN narrows it (go test -run), e.g.
+# E2E_RUN=TestVictoriaMetrics.
+E2E_RUN ?= .
 e2e: generate
-	@test -n "$(PROMETHEUS)" || { echo "make e2e: no prometheus binary (set PROMETHEUS=/path or install Debian's prometheus)"; exit 1; }
-	INFEROBS_PROMETHEUS=$(PROMETHEUS) $(GO) test -tags e2e -count=1 -parallel 32 -timeout 10m ./generators/simulate/e2e/
+	@test -n "$(PROMETHEUS)$(VICTORIAMETRICS)" || { echo "make e2e: no prometheus binary and no VictoriaMetrics (set PROMETHEUS=/path, VICTORIAMETRICS=/dir, or install Debian's prometheus)"; exit 1; }
+	INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_VICTORIAMETRICS=$(VICTORIAMETRICS) $(GO) test -tags e2e -count=1 -parallel 32 -timeout 15m -run '$(E2E_RUN)' ./generators/simulate/e2e/
 
-# The end-to-end test joins when a prometheus binary is installed (.ci/run
-# installs Debian's and builds Prometheus 3 into a cache).
-test: vet unit check-out check-tools $(if $(PROMETHEUS),e2e)
+# The end-to-end test joins when a prometheus binary is installed or
+# VictoriaMetrics is given (.ci/run installs Debian's Prometheus and builds
+# Prometheus 3 and VictoriaMetrics into a cache).
+test: vet unit check-out check-tools $(if $(PROMETHEUS)$(VICTORIAMETRICS),e2e)
 
 # make bench: compile-time benchmarks (Go, per stage and whole compile, on
 # quickstart, platform and the generated large spec at BENCH_SCALES), the
