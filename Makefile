@@ -81,6 +81,10 @@ test: vet unit check-out check-tools $(if $(PROMETHEUS)$(VICTORIAMETRICS),e2e)
 # large spec's `inferobs generate` as a process (median of BENCH_RUNS), and
 # the samples the platform's SLO rules read per minute against sloth's, and
 # generation time per SLO against sloth's on the large spec.
+# With a Prometheus (PROMETHEUS, or INFEROBS_PROMETHEUS3), it also loads
+# the large spec's rule files into it, scraping `inferobs simulate` of the
+# same spec, and after BENCH_RULES_WAIT prints the rule and group counts,
+# the CPU share of rule evaluation, the slowest groups and the server's RSS.
 # Nothing is asserted; everything is printed. The large spec and outputs go
 # to BENCH_DIR (never committed); sloth is installed into BENCH_BIN.
 BENCH_DIR     ?= $(or $(TMPDIR),/tmp)/inferobs-bench
@@ -88,6 +92,7 @@ BENCH_BIN     ?= $(HOME)/.cache/inferobs-bin
 BENCH_RUNS    ?= 5
 BENCH_SCALES  ?= 1,2,4
 SLOTH_VERSION := v0.16.0
+BENCH_RULES_WAIT ?= 4m
 
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
@@ -106,6 +111,11 @@ bench: build
 	INFEROBS_BENCH_SAMPLES=1 INFEROBS_SLOTH=$(BENCH_BIN)/sloth INFEROBS_BIN=$(CURDIR)/$(BIN) INFEROBS_BENCH_RUNS=$(BENCH_RUNS) \
 		$(GO) test -timeout 30m -count=1 -v -run '^(TestSamplesPerMinute|TestGenerationTimeVsSloth)$$' ./generators/bench/ \
 		| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' | tee $(BENCH_DIR)/samples.txt
+	@if [ -n "$(PROMETHEUS)$(INFEROBS_PROMETHEUS3)" ]; then \
+		INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_BENCH_RULES_SPEC=$(BENCH_DIR)/large INFEROBS_BENCH_WAIT=$(BENCH_RULES_WAIT) \
+			$(GO) test -tags e2e -count=1 -v -timeout 30m -run '^TestRuleEvaluationCost$$' ./generators/simulate/e2e/ \
+			| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' -e 'e2e_test.go:.*skipping' | tee $(BENCH_DIR)/prometheus.txt; \
+	else echo "no prometheus binary: skipping the real-Prometheus rule evaluation run"; fi
 
 clean:
 	rm -rf bin
