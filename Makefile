@@ -6,6 +6,9 @@ BIN      := bin/inferobs
 EXAMPLES := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.cue))))
 # The Prometheus the end-to-end test runs (Debian's 2.42 in CI).
 PROMETHEUS ?= $(shell command -v prometheus 2>/dev/null)
+# A directory with victoria-metrics, vmalert and vmagent for the
+# VictoriaMetrics pass (.ci/run builds v1.151.0 into a cache).
+VICTORIAMETRICS ?= $(INFEROBS_VICTORIAMETRICS)
 
 .PHONY: all build generate test vet unit check-out check-tools bench e2e clean
 
@@ -48,29 +51,40 @@ check-tools: generate
 				|| { grep -v '^  SUCCESS' bin/promtool-$$ex.log | grep -v '^Unit Testing' | head -60; exit 1; }; \
 		done; \
 	else echo "promtool not installed: skipping promtool checks"; fi
-	@if command -v vmalert >/dev/null; then \
+	@for vmalert in $$(command -v vmalert) $(if $(VICTORIAMETRICS),$(VICTORIAMETRICS)/vmalert); do \
 		for ex in $(EXAMPLES); do \
-			if ls out/$$ex/prometheus/*.yaml >/dev/null 2>&1; then vmalert -dryRun -rule="out/$$ex/prometheus/*.yaml" >/tmp/vmalert-$$ex.log 2>&1 || { cat /tmp/vmalert-$$ex.log; exit 1; }; fi; \
+			if ls out/$$ex/prometheus/*.yaml >/dev/null 2>&1; then $$vmalert -dryRun -rule="out/$$ex/prometheus/*.yaml" >bin/vmalert-$$ex.log 2>&1 || { echo "$$vmalert -dryRun:"; cat bin/vmalert-$$ex.log; exit 1; }; fi; \
 		done; \
-	else echo "vmalert not installed: skipping vmalert checks"; fi
+	done
+	@command -v vmalert >/dev/null || echo "vmalert not installed: skipping Debian's vmalert checks"
 	./$(BIN) lint --quiet out/
-# End to end on real Prometheus servers (generators/simulate/e2e): each
-# scenario of `inferobs simulate` against the examples' generated rules, the
-# runs in parallel. INFEROBS_PROMETHEUS3=/path/to/prometheus adds a
-# Prometheus 3 pass.
+# End to end on real servers (generators/simulate/e2e): each scenario of
+# `inferobs simulate` against the examples' generated rules, the runs of a
+# backend in parallel, one backend after the other: Prometheus 2
+# (PROMETHEUS), Prometheus 3 (INFEROBS_PROMETHEUS3=/path/to/prometheus) and
+# VictoriaMetrics + vmalert, with a vmagent stream aggregation leg
+# (VICTORIAMETRICS=/dir/with/the/binaries); each pass runs when its
+# binaries are given. E2E_RUN narrows it (go test -run), e.g.
+# E2E_RUN=TestVictoriaMetrics.
+E2E_RUN ?= .
 e2e: generate
-	@test -n "$(PROMETHEUS)" || { echo "make e2e: no prometheus binary (set PROMETHEUS=/path or install Debian's prometheus)"; exit 1; }
-	INFEROBS_PROMETHEUS=$(PROMETHEUS) $(GO) test -tags e2e -count=1 -parallel 32 -timeout 10m ./generators/simulate/e2e/
+	@test -n "$(PROMETHEUS)$(VICTORIAMETRICS)" || { echo "make e2e: no prometheus binary and no VictoriaMetrics (set PROMETHEUS=/path, VICTORIAMETRICS=/dir, or install Debian's prometheus)"; exit 1; }
+	INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_VICTORIAMETRICS=$(VICTORIAMETRICS) $(GO) test -tags e2e -count=1 -parallel 32 -timeout 15m -run '$(E2E_RUN)' ./generators/simulate/e2e/
 
-# The end-to-end test joins when a prometheus binary is installed (.ci/run
-# installs Debian's and builds Prometheus 3 into a cache).
-test: vet unit check-out check-tools $(if $(PROMETHEUS),e2e)
+# The end-to-end test joins when a prometheus binary is installed or
+# VictoriaMetrics is given (.ci/run installs Debian's Prometheus and builds
+# Prometheus 3 and VictoriaMetrics into a cache).
+test: vet unit check-out check-tools $(if $(PROMETHEUS)$(VICTORIAMETRICS),e2e)
 
 # make bench: compile-time benchmarks (Go, per stage and whole compile, on
 # quickstart, platform and the generated large spec at BENCH_SCALES), the
 # large spec's `inferobs generate` as a process (median of BENCH_RUNS), and
 # the samples the platform's SLO rules read per minute against sloth's, and
 # generation time per SLO against sloth's on the large spec.
+# With a Prometheus (PROMETHEUS, or INFEROBS_PROMETHEUS3), it also loads
+# the large spec's rule files into it, scraping `inferobs simulate` of the
+# same spec, and after BENCH_RULES_WAIT prints the rule and group counts,
+# the CPU share of rule evaluation, the slowest groups and the server's RSS.
 # Nothing is asserted; everything is printed. The large spec and outputs go
 # to BENCH_DIR (never committed); sloth is installed into BENCH_BIN.
 BENCH_DIR     ?= $(or $(TMPDIR),/tmp)/inferobs-bench
@@ -78,6 +92,7 @@ BENCH_BIN     ?= $(HOME)/.cache/inferobs-bin
 BENCH_RUNS    ?= 5
 BENCH_SCALES  ?= 1,2,4
 SLOTH_VERSION := v0.16.0
+BENCH_RULES_WAIT ?= 4m
 
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
@@ -96,6 +111,11 @@ bench: build
 	INFEROBS_BENCH_SAMPLES=1 INFEROBS_SLOTH=$(BENCH_BIN)/sloth INFEROBS_BIN=$(CURDIR)/$(BIN) INFEROBS_BENCH_RUNS=$(BENCH_RUNS) \
 		$(GO) test -timeout 30m -count=1 -v -run '^(TestSamplesPerMinute|TestGenerationTimeVsSloth)$$' ./generators/bench/ \
 		| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' | tee $(BENCH_DIR)/samples.txt
+	@if [ -n "$(PROMETHEUS)$(INFEROBS_PROMETHEUS3)" ]; then \
+		INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_BENCH_RULES_SPEC=$(BENCH_DIR)/large INFEROBS_BENCH_WAIT=$(BENCH_RULES_WAIT) \
+			$(GO) test -tags e2e -count=1 -v -timeout 30m -run '^TestRuleEvaluationCost$$' ./generators/simulate/e2e/ \
+			| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' -e 'e2e_test.go:.*skipping' | tee $(BENCH_DIR)/prometheus.txt; \
+	else echo "no prometheus binary: skipping the real-Prometheus rule evaluation run"; fi
 
 clean:
 	rm -rf bin

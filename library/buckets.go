@@ -24,10 +24,14 @@ const (
 	LeRust LeStyle = "rust"
 )
 
+// InfText is the le text of the +Inf bucket in every style and Prometheus
+// version (it equals the histogram's _count).
+const InfText = "+Inf"
+
 // LeText returns the le label text an exporter of this style writes for b.
 func (s LeStyle) LeText(b float64) string {
 	if math.IsInf(b, 1) {
-		return "+Inf"
+		return InfText
 	}
 	switch s {
 	case LePython:

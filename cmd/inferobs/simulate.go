@@ -8,23 +8,25 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/inferobs/inferobs/generators/cardinality"
 	"github.com/inferobs/inferobs/generators/compiler"
 	"github.com/inferobs/inferobs/generators/simulate"
 )
 
 func (a *app) simulateCmd() *cobra.Command {
 	var (
-		scenario, listen, output, file, promDir, end string
-		speed                                        float64
-		seed                                         uint64
-		list                                         bool
-		duration, step, onset                        time.Duration
+		scenario, listen, output, file, promDir, end, backend string
+		speed                                                 float64
+		seed                                                  uint64
+		list                                                  bool
+		duration, step, onset                                 time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate [SPEC_PATHS...]",
@@ -42,7 +44,12 @@ target), /targets (the same in Prometheus http_sd format).
 --speed N runs scenario time N times faster; counters keep growing at their per-second
 rates, so a Prometheus evaluating the rules with every duration divided by N sees the
 scenario compressed. --write-prometheus DIR writes that Prometheus setup (prometheus.yml
-scraping the simulator, the spec's rule files compressed by --speed).
+scraping the simulator, the spec's rule files compressed by --speed). With
+--backend victoriametrics it writes the VictoriaMetrics setup instead: scrape.yml
+(which victoria-metrics and vmagent accept), the rule files and, when the spec
+turns on cardinality.streamAggregation, the vmagent stream aggregation config,
+all compressed by --speed, and prints the victoria-metrics, vmagent and vmalert
+command lines of the compressed run.
 
 --output openmetrics writes --duration of the scenario ending at --end (default now)
 as an OpenMetrics file (--file, default stdout) for
@@ -72,6 +79,10 @@ promtool tsdb create-blocks-from openmetrics FILE DATA_DIR.`,
 			if speed <= 0 {
 				return usageError(cmd, fmt.Errorf("--speed must be positive"))
 			}
+			be, err := simulate.ParseBackend(backend)
+			if err != nil {
+				return usageError(cmd, fmt.Errorf("--backend: %v", err))
+			}
 			r, err := compiler.Compile(args...)
 			if err != nil {
 				return a.compileFailed(r, err)
@@ -86,7 +97,7 @@ promtool tsdb create-blocks-from openmetrics FILE DATA_DIR.`,
 			if output == "openmetrics" {
 				return a.writeOpenMetrics(cmd, r, opts, file, end, duration, step)
 			}
-			return a.serveSimulation(cmd, r, opts, listen, promDir)
+			return a.serveSimulation(cmd, r, opts, listen, promDir, be)
 		},
 	}
 	f := cmd.Flags()
@@ -101,7 +112,8 @@ promtool tsdb create-blocks-from openmetrics FILE DATA_DIR.`,
 	f.DurationVar(&duration, "duration", 6*time.Hour, "span of --output, in wall time")
 	f.DurationVar(&step, "step", 0, "sample spacing of --output (default: the spec's scrape interval)")
 	f.StringVar(&end, "end", "", "RFC 3339 time of --output's last sample (default: now)")
-	f.StringVar(&promDir, "write-prometheus", "", "write prometheus.yml and the spec's rule files (durations divided by --speed) into this directory")
+	f.StringVar(&promDir, "write-prometheus", "", "write the --backend's setup (prometheus.yml, or scrape.yml and vmagent's config) and the spec's rule files (durations divided by --speed) into this directory")
+	f.StringVar(&backend, "backend", string(simulate.BackendPrometheus), `backend --write-prometheus writes the setup of: "prometheus" or "victoriametrics"`)
 	return cmd
 }
 
@@ -144,7 +156,7 @@ func (a *app) writeOpenMetrics(cmd *cobra.Command, r *compiler.Result, opts simu
 	return nil
 }
 
-func (a *app) serveSimulation(cmd *cobra.Command, r *compiler.Result, opts simulate.Options, listen, promDir string) error {
+func (a *app) serveSimulation(cmd *cobra.Command, r *compiler.Result, opts simulate.Options, listen, promDir string, backend simulate.Backend) error {
 	ln, err := simulate.Listen(listen)
 	if err != nil {
 		return a.fail("%v", err)
@@ -167,14 +179,33 @@ func (a *app) serveSimulation(cmd *cobra.Command, r *compiler.Result, opts simul
 			}
 		}
 		scrape := simulate.ScrapeInterval(r.Plan.ScrapeInterval, opts.Speed)
-		cfg, err := sim.WritePrometheusDir(promDir, rules,
-			simulate.Compression{Factor: opts.Speed, Exprs: true, For: true},
-			simulate.PrometheusSetup{Address: addr, ScrapeInterval: scrape, EvaluationInterval: scrape})
-		if err != nil {
-			return a.fail("%v", err)
-		}
-		if !a.quiet {
-			fmt.Fprintf(a.stderr, "wrote %s; run: prometheus --config.file=%s --query.lookback-delta=%s\n", cfg, cfg, simulate.LookbackDelta(opts.Speed, scrape))
+		comp := simulate.Compression{Factor: opts.Speed, Exprs: true, For: true}
+		setup := simulate.PrometheusSetup{Address: addr, ScrapeInterval: scrape, EvaluationInterval: scrape}
+		if backend == simulate.BackendVictoriaMetrics {
+			var aggr []byte
+			if art, ok := r.Artifact(cardinality.StreamAggrPath); ok {
+				aggr = art.Data
+			}
+			vm, err := sim.WriteVictoriaMetricsDir(promDir, rules, aggr, comp, setup)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			vm.VictoriaMetrics, vm.VMAgent, vm.VMAlert = "127.0.0.1:8428", "127.0.0.1:8429", "127.0.0.1:8880"
+			vm.RuleFiles = []string{filepath.Join(promDir, "rules", "*.yaml")}
+			if !a.quiet {
+				fmt.Fprintf(a.stderr, "wrote %s; run, each in its own shell:\n", promDir)
+				for _, c := range vm.Commands() {
+					fmt.Fprintf(a.stderr, "  %s\n", c)
+				}
+			}
+		} else {
+			cfg, err := sim.WritePrometheusDir(promDir, rules, comp, setup)
+			if err != nil {
+				return a.fail("%v", err)
+			}
+			if !a.quiet {
+				fmt.Fprintf(a.stderr, "wrote %s; run: prometheus --config.file=%s --query.lookback-delta=%s\n", cfg, cfg, simulate.LookbackDelta(opts.Speed, scrape))
+			}
 		}
 	}
 	srv := &http.Server{Handler: sim.Handler(nil), ReadHeaderTimeout: 10 * time.Second}

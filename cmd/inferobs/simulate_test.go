@@ -31,6 +31,7 @@ func TestSimulateUsage(t *testing.T) {
 		{"simulate", "--scenario", "nope", "../../examples/quickstart"},
 		{"simulate", "--output", "csv", "../../examples/quickstart"},
 		{"simulate", "--speed", "0", "../../examples/quickstart"},
+		{"simulate", "--backend", "influxdb", "--write-prometheus", "/nonexistent", "../../examples/quickstart"},
 	} {
 		if code, _, stderr := runCLI(t, args...); code != exitUsage || stderr == "" {
 			t.Errorf("%v: exit %d (%s), want %d", args, code, stderr, exitUsage)

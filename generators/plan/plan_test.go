@@ -129,3 +129,51 @@ func TestSLIResolution(t *testing.T) {
 		t.Errorf("budget of 99.9%% is %v, want exactly 0.001", b)
 	}
 }
+
+// TestAggregatedTotalsShareTheGrid: with stream aggregation, the good events
+// of a latency SLI come from vmagent's aggregated buckets, so the total must
+// come from the same aggregated series (its +Inf bucket), not the raw
+// _count scraped on another grid; without it, the raw _count.
+func TestAggregatedTotalsShareTheGrid(t *testing.T) {
+	const w = `workloads: w: {class: "chat", models: ["v11"], tenants: ["acme"], slos: {ttft: {threshold: "750ms", objective: 99, source: "gateway"}, itl: {threshold: "75ms", objective: 99}, e2e: {threshold: "5s", objective: 99}}}`
+	for _, aggr := range []bool{false, true} {
+		add := w
+		if aggr {
+			add += "\ncardinality: streamAggregation: true"
+		}
+		p, ds := planOf(t, add)
+		if p == nil {
+			t.Fatal(ds)
+		}
+		n := 0
+		for _, s := range p.SLOs {
+			if s.SLI.Example.Shape != plan.ShapeHistogram {
+				continue
+			}
+			n++
+			good, total := s.SLI.Good[0], s.SLI.Total
+			if len(total) != 1 {
+				t.Fatalf("%s: %d total selectors", s.ID, len(total))
+			}
+			tot := total[0].VectorSelector().String()
+			if !aggr {
+				if !strings.HasSuffix(total[0].Series, "_count") {
+					t.Errorf("%s without aggregation: total reads %s, want the raw _count", s.ID, tot)
+				}
+				continue
+			}
+			if total[0].Series != good.Series || !strings.Contains(good.Series, ":1m_without_") {
+				t.Errorf("%s: good reads %s but total %s: not the same aggregated series", s.ID, good.Series, tot)
+			}
+			if !strings.Contains(tot, `le="+Inf"`) {
+				t.Errorf("%s: total %s does not read the +Inf bucket", s.ID, tot)
+			}
+			if ex := s.SLI.Example.Total; ex.Name != good.Series || ex.Labels["le"] != "+Inf" {
+				t.Errorf("%s: example total %v is not the aggregated +Inf bucket", s.ID, ex)
+			}
+		}
+		if n != 3 {
+			t.Errorf("aggregation %v: %d histogram SLIs, want 3 (gateway TTFT, ITL, E2E)", aggr, n)
+		}
+	}
+}

@@ -213,11 +213,11 @@ func (b *builder) engineSLI(s *SLO, path []string) bool {
 		sli.Family = fam.Name
 		sli.LeTexts = cat.Info.LeStyle.LeTexts(bound, b.p.PrometheusMajor, true)
 		sli.Good = []Selector{{m.BucketSeries(fam), append(clone(m.Matchers), leMatcher(sli.LeTexts))}}
-		sli.Total = []Selector{{fam.Series("_count"), clone(m.Matchers)}}
+		sli.Total = []Selector{totalOf(m.BucketSeries(fam), fam.Series("_bucket"), fam.Series("_count"), m.Matchers)}
 		sli.Describe = fmt.Sprintf("%s observations at or below %s", fam.Name, fmtSeconds(s.Threshold))
 		sli.Example = Example{Shape: ShapeHistogram,
 			Good:  series(m.BucketSeries(fam), m.Matchers, "le", sli.LeTexts[0]),
-			Total: series(fam.Series("_count"), m.Matchers)}
+			Total: exampleOf(sli.Total[0])}
 	case library.SLOSuccess:
 		fam, ok := cat.ByRole(library.RoleRequestFinished)
 		if !ok {
@@ -300,11 +300,11 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		sli.LeTexts = sm.LeStyle.LeTexts(bound, b.p.PrometheusMajor, true)
 		ms := append(clone(matchers), promql.Eq(sm.Labels.SpanName, name))
 		sli.Good = []Selector{{tr.DurationBuckets(), append(clone(ms), leMatcher(sli.LeTexts))}}
-		sli.Total = []Selector{{sm.DurationFamily + "_count", ms}}
+		sli.Total = []Selector{totalOf(tr.DurationBuckets(), sm.DurationFamily+"_bucket", sm.DurationFamily+"_count", ms)}
 		sli.Describe = fmt.Sprintf("%q spans of tenant %q no longer than %s", name, s.Tenant.Name, fmtSeconds(s.Threshold))
 		sli.Example = Example{Shape: ShapeHistogram,
 			Good:  series(tr.DurationBuckets(), ms, "le", sli.LeTexts[0]),
-			Total: series(sm.DurationFamily+"_count", ms)}
+			Total: exampleOf(sli.Total[0])}
 	case library.SLOSuccess:
 		name, ok := span(library.SLOE2E)
 		if !ok {
@@ -326,6 +326,22 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 	s.SLI = sli
 	return true
 }
+
+// totalOf selects all events of a histogram whose good events come from
+// bucket: the raw _count, or, where stream aggregation replaced the raw
+// buckets (bucket is not the raw _bucket series), the aggregated +Inf
+// bucket, so good and total are sampled on vmagent's grid together (the raw
+// _count is scraped on another grid, and a ratio of the two can leave
+// [0, 1]).
+func totalOf(bucket, rawBucket, count string, ms []*labels.Matcher) Selector {
+	if bucket == rawBucket {
+		return Selector{count, clone(ms)}
+	}
+	return Selector{bucket, append(clone(ms), promql.Eq("le", library.InfText))}
+}
+
+// exampleOf is the concrete series a selector of equality matchers names.
+func exampleOf(sel Selector) Series { return series(sel.Series, sel.Matchers) }
 
 // leMatcher matches every text the boundary may carry: one text is an
 // equality, several (Prometheus 3 normalising a scraped "1" to "1.0") a

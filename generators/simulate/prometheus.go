@@ -34,6 +34,11 @@ type PrometheusSetup struct {
 	// that old, so a scrape committing during a group's evaluation cannot
 	// reach one rule of the group and not the next (0: not set).
 	RuleQueryOffset time.Duration
+	// Backend that reads the config: BackendVictoriaMetrics (and vmagent)
+	// refuses the rule settings (rule_files, evaluation_interval,
+	// rule_query_offset), which vmalert takes as flags instead. Empty is
+	// BackendPrometheus.
+	Backend Backend
 }
 
 // PrometheusConfig renders a prometheus.yml that scrapes every target of
@@ -61,7 +66,7 @@ func (s *Sim) PrometheusConfig(ps PrometheusSetup) ([]byte, error) {
 	type cfg struct {
 		Global struct {
 			ScrapeInterval     string `yaml:"scrape_interval"`
-			EvaluationInterval string `yaml:"evaluation_interval"`
+			EvaluationInterval string `yaml:"evaluation_interval,omitempty"`
 			RuleQueryOffset    string `yaml:"rule_query_offset,omitempty"`
 		} `yaml:"global"`
 		RuleFiles     []string `yaml:"rule_files,omitempty"`
@@ -74,6 +79,9 @@ func (s *Sim) PrometheusConfig(ps PrometheusSetup) ([]byte, error) {
 		c.Global.RuleQueryOffset = model.Duration(ps.RuleQueryOffset).String()
 	}
 	c.RuleFiles = ps.RuleFiles
+	if ps.Backend == BackendVictoriaMetrics {
+		c.Global.EvaluationInterval, c.Global.RuleQueryOffset, c.RuleFiles = "", "", nil
+	}
 	j := job{JobName: ScrapeJob, ScrapeInterval: c.Global.ScrapeInterval, ScrapeTimeout: c.Global.ScrapeInterval}
 	for _, sd := range s.ServiceDiscovery(ps.Address) {
 		j.StaticConfigs = append(j.StaticConfigs, static{Targets: sd.Targets, Labels: sd.Labels})
@@ -211,34 +219,45 @@ func ScrapeInterval(spec time.Duration, speed float64) time.Duration {
 // dir/prometheus.yml loading them and scraping the simulator at
 // setup.Address. It returns the config's path.
 func (s *Sim) WritePrometheusDir(dir string, ruleFiles map[string][]byte, c Compression, setup PrometheusSetup) (string, error) {
-	rulesDir := filepath.Join(dir, "rules")
-	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
+	rules, err := writeRules(dir, ruleFiles, c)
+	if err != nil {
 		return "", err
 	}
-	var names []string
-	for n := range ruleFiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	setup.RuleFiles = nil
-	for _, n := range names {
-		data := ruleFiles[n]
-		if c.Factor > 0 && c.Factor != 1 {
-			var err error
-			if data, err = CompressRules(data, c); err != nil {
-				return "", fmt.Errorf("%s: %w", n, err)
-			}
-		}
-		path := filepath.Join(rulesDir, filepath.Base(n))
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			return "", err
-		}
-		setup.RuleFiles = append(setup.RuleFiles, path)
-	}
+	setup.RuleFiles = rules
 	cfg, err := s.PrometheusConfig(setup)
 	if err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "prometheus.yml")
 	return path, os.WriteFile(path, cfg, 0o644)
+}
+
+// writeRules writes dir/rules/<name> for every rule file, compressed by c,
+// and returns their paths in name order.
+func writeRules(dir string, ruleFiles map[string][]byte, c Compression) ([]string, error) {
+	rulesDir := filepath.Join(dir, "rules")
+	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
+		return nil, err
+	}
+	var names []string
+	for n := range ruleFiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var paths []string
+	for _, n := range names {
+		data := ruleFiles[n]
+		if c.Factor > 0 && c.Factor != 1 {
+			var err error
+			if data, err = CompressRules(data, c); err != nil {
+				return nil, fmt.Errorf("%s: %w", n, err)
+			}
+		}
+		path := filepath.Join(rulesDir, filepath.Base(n))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
 }

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,7 +26,9 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"golang.org/x/sync/semaphore"
 
+	"github.com/inferobs/inferobs/generators/cardinality"
 	"github.com/inferobs/inferobs/generators/compiler"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/generators/promql"
@@ -63,11 +66,48 @@ const (
 	settle = 10 * time.Second
 )
 
+// binary is one backend under test: a Prometheus server, or a
+// VictoriaMetrics stack (victoria-metrics single-node and vmalert, plus
+// vmagent for the stream aggregation leg).
 type binary struct {
 	name, path string
 	// queryOffset is the rule_query_offset to configure (Prometheus 3);
 	// zero where the server has none (Prometheus 2.42).
 	queryOffset time.Duration
+	// vmDir holds victoria-metrics, vmalert and vmagent; set for the
+	// VictoriaMetrics backend (path is then empty).
+	vmDir string
+}
+
+func (b binary) backend() simulate.Backend {
+	if b.vmDir != "" {
+		return simulate.BackendVictoriaMetrics
+	}
+	return simulate.BackendPrometheus
+}
+
+// raceFree says whether rules read data that ingestion has completed:
+// Prometheus 3's rule_query_offset, vmalert's -rule.evalDelay (paired with
+// VictoriaMetrics' -search.latencyOffset).
+func (b binary) raceFree() bool { return b.queryOffset > 0 || b.vmDir != "" }
+
+// vmBinaries are the VictoriaMetrics binaries a stack needs.
+var vmBinaries = []string{"victoria-metrics", "vmalert", "vmagent"}
+
+// victoriaMetrics returns the VictoriaMetrics stack to test against, from
+// INFEROBS_VICTORIAMETRICS (a directory with victoria-metrics, vmalert and
+// vmagent; .ci/run builds them into a cache); false when unset.
+func victoriaMetrics(t *testing.T) (binary, bool) {
+	dir := os.Getenv("INFEROBS_VICTORIAMETRICS")
+	if dir == "" {
+		return binary{}, false
+	}
+	for _, b := range vmBinaries {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			t.Fatalf("INFEROBS_VICTORIAMETRICS=%s: %v", dir, err)
+		}
+	}
+	return binary{name: "victoriametrics", vmDir: dir}, true
 }
 
 // prometheusBinaries returns the servers to test against: Prometheus 2 from
@@ -87,19 +127,23 @@ func prometheusBinaries(t *testing.T) []binary {
 		if _, err := os.Stat(p3); err != nil {
 			t.Fatalf("INFEROBS_PROMETHEUS3=%s: %v", p3, err)
 		}
-		out = append(out, binary{"prometheus3", p3, time.Second})
+		out = append(out, binary{name: "prometheus3", path: p3, queryOffset: time.Second})
 	} else {
 		t.Log("INFEROBS_PROMETHEUS3 unset: skipping Prometheus 3")
 	}
 	return out
 }
 
-// run is one Prometheus + simulator pair.
+// run is one backend + simulator pair.
 type run struct {
 	example, scenario string
 	// asGenerated loads the rule files as generated, only the group
 	// intervals divided by the speed (30s and 5m become 1s and 10s).
 	asGenerated bool
+	// aggregated compiles the example with cardinality.streamAggregation
+	// on: vmagent scrapes, aggregates and remote-writes, and the rules read
+	// the aggregated series (VictoriaMetrics only).
+	aggregated bool
 }
 
 func (r run) name() string {
@@ -107,7 +151,67 @@ func (r run) name() string {
 	if r.asGenerated {
 		mode = "as-generated"
 	}
+	if r.aggregated {
+		mode = "stream-aggregated"
+	}
 	return r.example + "/" + mode + "/" + r.scenario
+}
+
+// key names the compiled spec a run reads.
+func (r run) key() string {
+	if r.aggregated {
+		return r.example + "+aggr"
+	}
+	return r.example
+}
+
+// aggregatedRuns are the vmagent leg: the quickstart with stream
+// aggregation on, healthy (every recording rule, the quantiles included,
+// returns series from the aggregated buckets) and the TTFT burns (the SLI
+// reads good and total events from them).
+func aggregatedRuns() []run {
+	var out []run
+	for _, sc := range []string{"healthy", "ttft-fast-burn", "ttft-slow-burn"} {
+		out = append(out, run{example: "quickstart", scenario: sc, aggregated: true})
+	}
+	return out
+}
+
+// compileExamples compiles the examples, and the quickstart with stream
+// aggregation on (key "quickstart+aggr").
+func compileExamples(t *testing.T) map[string]*compiler.Result {
+	plans := map[string]*compiler.Result{}
+	for _, ex := range []string{"quickstart", "platform"} {
+		r, err := compiler.Compile(filepath.Join(repo, "examples", ex))
+		if err != nil {
+			t.Fatalf("compile %s: %v", ex, err)
+		}
+		plans[ex] = r
+	}
+	r, err := compiler.CompileFiles(aggregatedSpec(t)...)
+	if err != nil {
+		t.Fatalf("compile the quickstart with stream aggregation: %v", err)
+	}
+	plans["quickstart+aggr"] = r
+	return plans
+}
+
+// aggregatedSpec is the quickstart's spec files plus
+// cardinality.streamAggregation: true.
+func aggregatedSpec(t *testing.T) []compiler.File {
+	paths, err := filepath.Glob(filepath.Join(repo, "examples", "quickstart", "*.cue"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("quickstart spec files: %v", err)
+	}
+	var files []compiler.File
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, compiler.File{Name: p, Data: data})
+	}
+	return append(files, compiler.File{Name: "stream-aggregation.cue", Data: []byte("cardinality: streamAggregation: true\n")})
 }
 
 func runs() []run {
@@ -132,26 +236,77 @@ func TestPrometheus(t *testing.T) {
 	if len(bins) == 0 {
 		t.Skip("no Prometheus binary")
 	}
-	plans := map[string]*compiler.Result{}
-	for _, ex := range []string{"quickstart", "platform"} {
-		r, err := compiler.Compile(filepath.Join(repo, "examples", ex))
-		if err != nil {
-			t.Fatalf("compile %s: %v", ex, err)
-		}
-		plans[ex] = r
-	}
-	start := time.Now()
+	plans := compileExamples(t)
 	for _, bin := range bins {
-		t.Run(bin.name, func(t *testing.T) {
-			for _, r := range runs() {
-				t.Run(r.name(), func(t *testing.T) {
-					t.Parallel()
-					check(t, bin, plans[r.example].Plan, r)
-				})
-			}
-		})
+		runBackend(t, bin, plans, runs(), nil)
 	}
-	t.Cleanup(func() { t.Logf("e2e wall time: %s", time.Since(start).Round(time.Second)) })
+}
+
+// TestVictoriaMetrics runs every scenario against VictoriaMetrics
+// single-node and vmalert with their production defaults compressed by the
+// speed (simulate.VictoriaMetricsSetup), and the stream aggregation leg
+// through vmagent.
+func TestVictoriaMetrics(t *testing.T) {
+	bin, ok := victoriaMetrics(t)
+	if !ok {
+		t.Skip("INFEROBS_VICTORIAMETRICS unset: skipping VictoriaMetrics")
+	}
+	slots := int64(vmSlots)
+	if s := os.Getenv("INFEROBS_E2E_VM_SLOTS"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < vmWeight["platform"] {
+			t.Fatalf("INFEROBS_E2E_VM_SLOTS=%s: want a number of at least %d", s, vmWeight["platform"])
+		}
+		slots = n
+	}
+	runBackend(t, bin, compileExamples(t), append(runs(), aggregatedRuns()...), semaphore.NewWeighted(slots))
+}
+
+// A VictoriaMetrics stack costs more CPU than a Prometheus (the rules'
+// queries cross HTTP twice): measured here, about 0.13 of a core for the
+// quickstart's (victoria-metrics, vmalert, the simulator) and 0.45 for the
+// platform's. Run them all at once on two cores and scrapes time out, so
+// at most vmSlots weight units run together (about 1.7 cores).
+const vmSlots = 12
+
+var vmWeight = map[string]int64{"quickstart": 1, "platform": 3}
+
+// runBackend runs every run against one backend, in parallel (as many at
+// once as limit allows, when given).
+func runBackend(t *testing.T, bin binary, plans map[string]*compiler.Result, rs []run, limit *semaphore.Weighted) {
+	start := time.Now()
+	t.Run(bin.name, func(t *testing.T) {
+		for _, r := range rs {
+			t.Run(r.name(), func(t *testing.T) {
+				t.Parallel()
+				if limit != nil {
+					w := vmWeight[r.example]
+					if err := limit.Acquire(context.Background(), w); err != nil {
+						t.Fatal(err)
+					}
+					defer limit.Release(w)
+				}
+				check(t, bin, plans[r.key()], r)
+			})
+		}
+	})
+	t.Logf("%s: e2e wall time %s", bin.name, time.Since(start).Round(time.Second))
+}
+
+// ruleFilesOf returns the rule files of a run: the example's generated
+// files from out/ (what `make generate` committed), or, for a spec
+// compiled in the test, its artifacts.
+func ruleFilesOf(t *testing.T, res *compiler.Result, r run) map[string][]byte {
+	if !r.aggregated {
+		return ruleFiles(t, r.example)
+	}
+	out := map[string][]byte{}
+	for _, a := range res.Artifacts {
+		if strings.HasPrefix(a.Path, "prometheus/") {
+			out[filepath.Base(a.Path)] = a.Data
+		}
+	}
+	return out
 }
 
 // ruleFiles reads the example's generated rule files from out/.
@@ -171,7 +326,8 @@ func ruleFiles(t *testing.T, example string) map[string][]byte {
 	return out
 }
 
-func check(t *testing.T, bin binary, p *plan.Plan, r run) {
+func check(t *testing.T, bin binary, res *compiler.Result, r run) {
+	p := res.Plan
 	sim, err := simulate.New(p, simulate.Options{Scenario: r.scenario, Seed: 1, Speed: speed, Start: time.Now()})
 	var na *simulate.NotApplicableError
 	if errors.As(err, &na) {
@@ -194,13 +350,34 @@ func check(t *testing.T, bin binary, p *plan.Plan, r run) {
 	})
 
 	dir := t.TempDir()
-	files := ruleFiles(t, r.example)
+	files := ruleFilesOf(t, res, r)
 	comp := simulate.Compression{Factor: speed, Exprs: !r.asGenerated, For: !r.asGenerated}
-	cfg, err := sim.WritePrometheusDir(dir, files, comp, simulate.PrometheusSetup{Address: ln.Addr().String(), ScrapeInterval: scrapeInterval, EvaluationInterval: scrapeInterval, RuleQueryOffset: bin.queryOffset})
-	if err != nil {
-		t.Fatal(err)
+	setup := simulate.PrometheusSetup{Address: ln.Addr().String(), ScrapeInterval: scrapeInterval, EvaluationInterval: scrapeInterval, RuleQueryOffset: bin.queryOffset}
+	var prom *prometheus
+	if bin.backend() == simulate.BackendVictoriaMetrics {
+		var aggr []byte
+		if r.aggregated {
+			art, ok := res.Artifact(cardinality.StreamAggrPath)
+			if !ok {
+				t.Fatalf("no %s in the aggregated compile", cardinality.StreamAggrPath)
+			}
+			aggr = art.Data
+		}
+		vm, err := sim.WriteVictoriaMetricsDir(dir, files, aggr, comp, setup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prom = startVictoriaMetrics(t, bin, vm)
+	} else {
+		if r.aggregated {
+			t.Fatal("the stream aggregation leg needs vmagent")
+		}
+		cfg, err := sim.WritePrometheusDir(dir, files, comp, setup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prom = startPrometheus(t, bin, dir, cfg, simulate.LookbackDelta(speed, scrapeInterval), "")
 	}
-	prom := startPrometheus(t, bin, dir, cfg, simulate.LookbackDelta(speed, scrapeInterval), "")
 
 	want := map[string][]string{} // group -> rule names
 	for name, data := range files {
@@ -320,7 +497,7 @@ func check(t *testing.T, bin binary, p *plan.Plan, r run) {
 	}
 	tolerated := 0
 	for _, a := range obs.unexpected(exps) {
-		if bin.queryOffset == 0 && raceProne(p, a) {
+		if !bin.raceFree() && raceProne(p, a) {
 			tolerated++
 			continue
 		}
@@ -362,14 +539,31 @@ func labelText(ls map[string]string) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-// prometheus is a running server.
+// prometheus is a running backend: one Prometheus, or a VictoriaMetrics
+// stack whose APIs live on different servers.
 type prometheus struct {
-	base string
-	log  string
+	// base serves the query API; rules the rules and alerts API (vmalert);
+	// targets the targets API (the scraper: vmagent where it scrapes).
+	// rules and targets default to base.
+	base, rules, targets string
+	log                  string
+	// logs of the other servers of the stack.
+	more []string
 }
 
+func (p *prometheus) rulesBase() string   { return cmp.Or(p.rules, p.base) }
+func (p *prometheus) targetsBase() string { return cmp.Or(p.targets, p.base) }
+
 func (p *prometheus) logTail() string {
-	f, err := os.Open(p.log)
+	out := tailOf(p.log)
+	for _, l := range p.more {
+		out += "\n" + tailOf(l)
+	}
+	return out
+}
+
+func tailOf(log string) string {
+	f, err := os.Open(log)
 	if err != nil {
 		return ""
 	}
@@ -378,7 +572,12 @@ func (p *prometheus) logTail() string {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		lines = append(lines, sc.Text())
+		// VictoriaMetrics logs each reset of its rollup cache (a slow
+		// group's sample arriving older than -search.cacheTimestampOffset):
+		// noise here.
+		if l := sc.Text(); !strings.Contains(l, "rollup result cache") && !strings.Contains(l, "rollupResult cache") {
+			lines = append(lines, l)
+		}
 	}
 	if len(lines) > 15 {
 		lines = lines[len(lines)-15:]
@@ -388,7 +587,7 @@ func (p *prometheus) logTail() string {
 			lines[i] = l[:300] + "…"
 		}
 	}
-	return "--- Prometheus log (" + p.log + ", last lines) ---\n" + strings.Join(lines, "\n")
+	return "--- " + filepath.Base(log) + " (" + log + ", last lines) ---\n" + strings.Join(lines, "\n")
 }
 
 func freePort(t *testing.T) int {
@@ -415,33 +614,16 @@ func startPrometheus(t *testing.T, bin binary, dir, cfg string, lookback time.Du
 		if data == "" {
 			data = filepath.Join(dir, fmt.Sprintf("data-%d", attempt))
 		}
-		cmd := exec.Command(bin.path,
-			"--config.file="+cfg,
-			"--storage.tsdb.path="+data,
+		stop, exited, err := startProcess(bin.path, []string{
+			"--config.file=" + cfg,
+			"--storage.tsdb.path=" + data,
 			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
-			"--query.lookback-delta="+lookback.String(),
-		)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", bin.path, err)
+			"--query.lookback-delta=" + lookback.String(),
+		}, logf)
+		if err != nil {
+			t.Fatal(err)
 		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait(); logf.Close() }()
-		stop := func() {
-			select {
-			case <-exited:
-				return
-			default:
-			}
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-exited
-			}
-		}
-		ready, err := waitReady(p.base, exited)
+		ready, err := waitReady(p.base+"/-/ready", exited)
 		if ready {
 			t.Cleanup(stop)
 			return p
@@ -454,15 +636,101 @@ func startPrometheus(t *testing.T, bin binary, dir, cfg string, lookback time.Du
 	}
 }
 
-func waitReady(base string, exited <-chan error) (bool, error) {
+// startProcess starts path with args, its output in logf (closed when it
+// exits); exited is closed once it has. stop ends it by its PID: SIGTERM,
+// then SIGKILL after 10s.
+func startProcess(path string, args []string, logf *os.File) (stop func(), exited <-chan struct{}, err error) {
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, nil, fmt.Errorf("start %s: %v", path, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(done) }()
+	stop = func() {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	return stop, done, nil
+}
+
+// startVictoriaMetrics starts the stack of vm (victoria-metrics, vmagent
+// with stream aggregation, vmalert) on free loopback ports, each with the
+// command line simulate.VictoriaMetricsSetup gives, and waits until each
+// is healthy. Cleanup stops them by PID, vmalert first.
+func startVictoriaMetrics(t *testing.T, bin binary, vm simulate.VictoriaMetricsSetup) *prometheus {
+	t.Helper()
+	dir := vm.DataDir
+	for attempt := 0; ; attempt++ {
+		vm.DataDir = filepath.Join(dir, fmt.Sprintf("data-%d", attempt))
+		vm.VictoriaMetrics = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		vm.VMAlert = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		vm.VMAgent = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		p := &prometheus{base: "http://" + vm.VictoriaMetrics, rules: "http://" + vm.VMAlert}
+		if vm.StreamAggrConfig != "" {
+			p.targets = "http://" + vm.VMAgent
+		}
+		var stops []func()
+		stopAll := func() {
+			for i := len(stops) - 1; i >= 0; i-- {
+				stops[i]()
+			}
+		}
+		var failed error
+		for _, c := range vm.Commands() {
+			log := filepath.Join(dir, fmt.Sprintf("%s-%d.log", c.Name, attempt))
+			if p.log == "" {
+				p.log = log
+			} else {
+				p.more = append(p.more, log)
+			}
+			logf, err := os.Create(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop, exited, err := startProcess(filepath.Join(bin.vmDir, c.Name), c.Args, logf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stops = append(stops, stop)
+			addr := map[string]string{"victoria-metrics": vm.VictoriaMetrics, "vmagent": vm.VMAgent, "vmalert": vm.VMAlert}[c.Name]
+			if ok, err := waitReady("http://"+addr+"/health", exited); !ok {
+				failed = fmt.Errorf("%s did not become healthy: %v", c.Name, err)
+				break
+			}
+		}
+		if failed == nil {
+			t.Cleanup(stopAll)
+			return p
+		}
+		stopAll()
+		if attempt < 2 && strings.Contains(p.logTail(), "address already in use") {
+			continue
+		}
+		t.Fatalf("%v\n%s", failed, p.logTail())
+	}
+}
+
+func waitReady(url string, exited <-chan struct{}) (bool, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
-			return false, fmt.Errorf("exited: %v", err)
+		case <-exited:
+			return false, errors.New("exited")
 		default:
 		}
-		resp, err := http.Get(base + "/-/ready")
+		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -479,21 +747,24 @@ func waitScraped(p *prometheus, n int) error {
 	var tr struct {
 		Data struct {
 			ActiveTargets []struct {
-				Health    string `json:"health"`
-				ScrapeURL string `json:"scrapeUrl"`
+				Health     string    `json:"health"`
+				ScrapeURL  string    `json:"scrapeUrl"`
+				LastScrape time.Time `json:"lastScrape"`
 			} `json:"activeTargets"`
 		} `json:"data"`
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
-		if err := getJSON(p.base+"/api/v1/targets", &tr); err != nil {
+		if err := getJSON(p.targetsBase()+"/api/v1/targets", &tr); err != nil {
 			return err
 		}
 		done := 0
 		last = ""
 		for _, t := range tr.Data.ActiveTargets {
-			if t.Health != "unknown" {
+			// Prometheus reports an unscraped target as "unknown";
+			// VictoriaMetrics as "down" with a zero last scrape.
+			if t.Health != "unknown" && t.LastScrape.Year() > 2000 {
 				done++
 			} else {
 				last = t.ScrapeURL
@@ -601,17 +872,17 @@ func getJSON(u string, v any) error {
 func (o *observer) poll(withRules bool) error {
 	var rr rulesResponse
 	if withRules {
-		if err := getJSON(o.p.base+"/api/v1/rules", &rr); err != nil {
+		if err := getJSON(o.p.rulesBase()+"/api/v1/rules", &rr); err != nil {
 			return err
 		}
 	}
 	var ar alertsResponse
-	if err := getJSON(o.p.base+"/api/v1/alerts", &ar); err != nil {
+	if err := getJSON(o.p.rulesBase()+"/api/v1/alerts", &ar); err != nil {
 		return err
 	}
 	var tr targetsResponse
 	if withRules {
-		if err := getJSON(o.p.base+"/api/v1/targets", &tr); err != nil {
+		if err := getJSON(o.p.targetsBase()+"/api/v1/targets", &tr); err != nil {
 			return err
 		}
 	}
@@ -842,5 +1113,69 @@ func TestOpenMetricsBackfill(t *testing.T) {
 		if v < min {
 			t.Errorf("%s = %g, want at least %g", q, v, min)
 		}
+	}
+}
+
+// TestVMAgentDryRun checks the emitted vmagent stream aggregation config,
+// as generated and as compressed for the e2e runs, and the VictoriaMetrics
+// scrape config with a real vmagent's -dryRun, for the quickstart and the
+// platform (engine and spanmetrics histograms) with stream aggregation on;
+// and that -dryRun does reject a config vmagent cannot load, so the check
+// can fail.
+func TestVMAgentDryRun(t *testing.T) {
+	bin, ok := victoriaMetrics(t)
+	if !ok {
+		t.Skip("INFEROBS_VICTORIAMETRICS unset")
+	}
+	vmagent := filepath.Join(bin.vmDir, "vmagent")
+	dryRun := func(scrape, aggr string) (string, error) {
+		out, err := exec.Command(vmagent, "-dryRun", "-promscrape.config="+scrape,
+			"-remoteWrite.url=http://127.0.0.1:1/api/v1/write", "-remoteWrite.streamAggr.config="+aggr).CombinedOutput()
+		return string(out), err
+	}
+	for _, ex := range []string{"quickstart", "platform"} {
+		t.Run(ex, func(t *testing.T) {
+			paths, _ := filepath.Glob(filepath.Join(repo, "examples", ex, "*.cue"))
+			var files []compiler.File
+			for _, p := range paths {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, compiler.File{Name: p, Data: data})
+			}
+			files = append(files, compiler.File{Name: "stream-aggregation.cue", Data: []byte("cardinality: streamAggregation: true\n")})
+			res, err := compiler.CompileFiles(files...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			art, ok := res.Artifact(cardinality.StreamAggrPath)
+			if !ok {
+				t.Fatalf("no %s", cardinality.StreamAggrPath)
+			}
+			sim, err := simulate.New(res.Plan, simulate.Options{Scenario: "healthy", Seed: 1, Speed: speed, Start: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			vm, err := sim.WriteVictoriaMetricsDir(dir, nil, art.Data, simulate.Compression{Factor: speed}, simulate.PrometheusSetup{Address: "127.0.0.1:9400"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			generated := filepath.Join(dir, "generated-stream-aggr.yaml")
+			if err := os.WriteFile(generated, art.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, aggr := range []string{generated, vm.StreamAggrConfig} {
+				if out, err := dryRun(vm.ScrapeConfig, aggr); err != nil {
+					t.Errorf("vmagent -dryRun rejects %s: %v\n%s", filepath.Base(aggr), err, out)
+				}
+			}
+			broken := filepath.Join(dir, "broken.yaml")
+			os.WriteFile(broken, append(append([]byte(nil), art.Data...), "- match: x\n  interval: 1m\n  outputs: [total]\n  withou: [instance]\n"...), 0o644)
+			if out, err := dryRun(vm.ScrapeConfig, broken); err == nil {
+				t.Errorf("vmagent -dryRun accepted a config with an unknown field:\n%s", out)
+			}
+		})
 	}
 }
