@@ -657,7 +657,7 @@ func TestBucketText(t *testing.T) {
 // image), or the spec's metricsPort.
 func TestScrapePortPerModel(t *testing.T) {
 	extra := `models: {
-	"tgi22": {engine: "tgi", engineVersion: "2.2", selector: {namespace: "llm", job: "tgi-22"}, gpu: "H100"}
+	"tgi22": {engine: "tgi", engineVersion: "2.2", selector: {namespace: "llm", job: "tgi-22"}, podLabels: app: "tgi-22", gpu: "H100"}
 	"tgi32": {engine: "tgi", engineVersion: "3.2", selector: {namespace: "llm", job: "tgi-32"}, gpu: "H100", metricsPort: 8080}
 	"llama": metricsPort: 9090
 }`
