@@ -2,7 +2,9 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/inferobs/inferobs/library"
 	"github.com/inferobs/inferobs/schema/diag"
@@ -268,7 +271,71 @@ func decode(v cue.Value, pos positions, off offSLOs) (*Spec, diag.List) {
 		}
 		s.SpecDecode = &SpecDecode{BreakEvenAcceptance: a}
 	}
+	if d.has("kubernetes") {
+		s.Kubernetes = d.kubernetes()
+	}
 	return s, d.ds
+}
+
+// reservedAlertLabels are set on alerts by inferobs itself.
+var reservedAlertLabels = []string{"alertname", library.LabelSeverity, library.LabelTier, library.LabelSLO,
+	library.LabelWorkload, library.LabelModel, library.LabelTenant, library.LabelEnv}
+
+func (d *decoder) kubernetes() *Kubernetes {
+	p := func(f ...string) []string { return append([]string{"kubernetes"}, f...) }
+	k := &Kubernetes{
+		Namespace:   d.str(p("namespace")...),
+		Labels:      d.strMap(p("labels")...),
+		Annotations: d.strMap(p("annotations")...),
+		Severity: map[string]string{
+			"page":   d.str(p("severity", "page")...),
+			"ticket": d.str(p("severity", "ticket")...),
+		},
+		AlertLabels: d.strMap(p("alertLabels")...),
+		Monitors:    d.str(p("monitors")...),
+		Dashboards: KubernetesDashboards{
+			Labels:           d.strMap(p("dashboards", "labels")...),
+			FolderAnnotation: d.str(p("dashboards", "folderAnnotation")...),
+			Folder:           d.str(p("dashboards", "folder")...),
+		},
+		Receivers: map[string]string{
+			"page":   d.str(p("alertmanager", "receivers", "page")...),
+			"ticket": d.str(p("alertmanager", "receivers", "ticket")...),
+		},
+	}
+	if !d.has(p("dashboards", "labels")...) {
+		k.Dashboards.Labels = map[string]string{"grafana_dashboard": "1"}
+	}
+	if d.has(p("dashboards", "grafanaOperator")...) {
+		k.Dashboards.GrafanaOperator = d.strMap(p("dashboards", "grafanaOperator", "instanceSelector")...)
+	}
+	if d.has(p("dcgmExporter")...) {
+		k.DCGM = &DCGMExporter{
+			Namespace: d.str(p("dcgmExporter", "namespace")...),
+			PodLabels: d.strMap(p("dcgmExporter", "podLabels")...),
+			Port:      d.integer(p("dcgmExporter", "port")...),
+		}
+		if len(k.DCGM.PodLabels) == 0 {
+			d.errorf(p("dcgmExporter", "podLabels"), "the DCGM exporter's podLabels are empty: its PodMonitor would scrape every pod of the namespace on port %d; name the exporter's pod labels, e.g. {\"app.kubernetes.io/name\": \"dcgm-exporter\"}", k.DCGM.Port)
+		}
+	}
+	if errs := validation.IsDNS1123Label(k.Namespace); len(errs) > 0 {
+		d.errorf(p("namespace"), "namespace %q is not a Kubernetes namespace name: %s", k.Namespace, strings.Join(errs, "; "))
+	}
+	for _, sev := range []string{"page", "ticket"} {
+		if k.Severity[sev] == "" {
+			d.errorf(p("severity", sev), "the severity %s alerts map to is empty", sev)
+		}
+	}
+	for _, l := range slices.Sorted(maps.Keys(k.AlertLabels)) {
+		if !model.LabelName(l).IsValidLegacy() {
+			d.errorf(p("alertLabels", l), "alert label %q is not a Prometheus label name", l)
+		}
+		if slices.Contains(reservedAlertLabels, l) {
+			d.errorf(p("alertLabels", l), "alert label %q is one inferobs sets on its alerts; pick another name", l)
+		}
+	}
+	return k
 }
 
 func (d *decoder) model(name string) Model {
@@ -288,6 +355,12 @@ func (d *decoder) model(name string) Model {
 		MaxTotalTokens: d.integer(p("maxTotalTokens")...),
 		PodLabels:      d.strMap(p("podLabels")...),
 		ModelPaths:     d.strList(p("modelPaths")...),
+	}
+	if d.has(p("service")...) {
+		m.Service = &Service{Labels: d.strMap(p("service", "labels")...), Port: d.str(p("service", "port")...)}
+		if len(m.Service.Labels) == 0 {
+			d.errorf(p("service", "labels"), "the Service's labels are empty: a ServiceMonitor would select every Service of the namespace")
+		}
 	}
 	if m.ServedName == "" {
 		m.ServedName = name
@@ -408,6 +481,7 @@ func (d *decoder) tracing() *Tracing {
 		Spans:             map[library.SLOKind]string{},
 		Dimensions:        d.strList("tracing", "dimensions"),
 		Unit:              d.str("tracing", "unit"),
+		Scrape:            d.boolean("tracing", "scrape"),
 		Sampling: Sampling{
 			BaselinePercent: d.num("tracing", "sampling", "baselinePercent"),
 			SlowThreshold:   d.duration("tracing", "sampling", "slowThreshold"),

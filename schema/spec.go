@@ -21,6 +21,7 @@ type Spec struct {
 	Cardinality Cardinality
 	Tracing     *Tracing
 	SpecDecode  *SpecDecode
+	Kubernetes  *Kubernetes // nil without a kubernetes block
 
 	pos positions
 }
@@ -69,6 +70,13 @@ type Model struct {
 	Pricing        *Pricing
 	PodLabels      map[string]string
 	ModelPaths     []string
+	Service        *Service // nil: scraped as pods
+}
+
+// Service is the Service in front of a model's pods.
+type Service struct {
+	Labels map[string]string
+	Port   string // name of the Service port serving /metrics
 }
 
 // Pricing is what a model's tokens are sold for, per million.
@@ -133,6 +141,8 @@ type Tracing struct {
 	Dimensions        []string
 	Sampling          Sampling
 	Unit              string
+	// Scrape: the collector scrapes engines and DCGM (false: OTLP only).
+	Scrape bool
 }
 
 // Sampling configures tail sampling.
@@ -140,6 +150,40 @@ type Sampling struct {
 	BaselinePercent float64
 	SlowThreshold   time.Duration
 	DecisionWait    time.Duration
+}
+
+// Kubernetes says how the outputs are deployed with the Prometheus
+// Operator, the Grafana sidecar and Alertmanager.
+type Kubernetes struct {
+	Namespace   string
+	Labels      map[string]string // on every object
+	Annotations map[string]string // on every object
+	// Severity maps inferobs's severities ("page", "ticket") to the
+	// severity label alerts carry.
+	Severity    map[string]string
+	AlertLabels map[string]string
+	Monitors    string // "PodMonitor" or "none"
+	DCGM        *DCGMExporter
+	Dashboards  KubernetesDashboards
+	// Receivers maps "page" and "ticket" to Alertmanager receiver names.
+	Receivers map[string]string
+}
+
+// DCGMExporter locates the DCGM exporter's pods.
+type DCGMExporter struct {
+	Namespace string // "" : the kubernetes namespace
+	PodLabels map[string]string
+	Port      int
+}
+
+// KubernetesDashboards configures the dashboard ConfigMaps.
+type KubernetesDashboards struct {
+	Labels           map[string]string
+	FolderAnnotation string
+	Folder           string
+	// GrafanaOperator is the instance selector of GrafanaDashboard objects
+	// (nil: none emitted).
+	GrafanaOperator map[string]string
 }
 
 // SpecDecode holds speculative-decoding settings.

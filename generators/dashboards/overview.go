@@ -249,7 +249,7 @@ func (c *ctx) sloIDs() []string {
 
 func (c *ctx) firingAlertsTable() *table.PanelBuilder {
 	sel := c.rec(library.AlertsSeries, promql.Eq(labelAlertState, alertFiring), promql.Re(library.LabelSLO, quoteAlternation(c.sloIDs())), varMatch(library.LabelModel, modelVar))
-	return tablePanel("Firing SLO alerts", fmt.Sprintf("SLO burn-rate alerts firing now (%s filtered on the spec's SLO ids). severity=page means the budget burns fast enough to exhaust a large share within hours: act now; severity=ticket means a slow burn to look at within the day. The SLO's row below shows which windows are over their line.", library.AlertsSeries),
+	return tablePanel("Firing SLO alerts", fmt.Sprintf("SLO burn-rate alerts firing now (%s filtered on the spec's SLO ids). severity=%s means the budget burns fast enough to exhaust a large share within hours: act now; severity=%s means a slow burn to look at within the day. The SLO's row below shows which windows are over their line.", library.AlertsSeries, c.p.Severity("page"), c.p.Severity("ticket")),
 		units.Short,
 		map[string]string{"Value": "firing"},
 		[]string{library.LabelEnv, labelAlertState, "__name__"},
@@ -325,7 +325,7 @@ func (c *ctx) sloAlertsStat(s *plan.SLO) *stat.PanelBuilder {
 	for _, k := range s.LabelNames() {
 		ms = append(ms, promql.Eq(k, s.Label(k)))
 	}
-	return statPanel("Alerts · "+sloName(s), fmt.Sprintf("Burn-rate alerts of %s firing now, by severity (%s filtered on slo, workload, model and tenant). page: act now; ticket: look within the day.", sloName(s), library.AlertsSeries), units.Short,
+	return statPanel("Alerts · "+sloName(s), fmt.Sprintf("Burn-rate alerts of %s firing now, by severity (%s filtered on slo, workload, model and tenant). %s: act now; %s: look within the day.", sloName(s), library.AlertsSeries, c.p.Severity("page"), c.p.Severity("ticket")), units.Short,
 		query(promql.Sum(c.rec(library.AlertsSeries, ms...), library.LabelSeverity), "{{severity}} "+s.Model.Name)).
 		NoValue("none firing").
 		GraphMode(common.BigValueGraphModeNone).

@@ -24,7 +24,7 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 
 	b.WriteString("## Burn-rate tiers\n\n| tier | severity | long | short | factor | for |\n|---|---|---|---|---|---|\n")
 	for _, t := range p.Tiers {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s× | %s |\n", t.Name, t.Severity, model.Duration(t.Long), model.Duration(t.Short), promql.FormatNumber(t.Factor), model.Duration(t.For))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s× | %s |\n", t.Name, p.Severity(t.Severity), model.Duration(t.Long), model.Duration(t.Short), promql.FormatNumber(t.Factor), model.Duration(t.For))
 	}
 
 	b.WriteString("\n## SLOs\n\n| slo | model | tenant | source | objective | threshold | good events |\n|---|---|---|---|---|---|---|\n")

@@ -53,7 +53,7 @@ func SkippedDiagnostics(p *plan.Plan) []Skipped {
 }
 
 func diag(p *plan.Plan, name string, m *plan.Model, severity string, e promql.Expr, forDur time.Duration, summary, description string) Rule {
-	l := map[string]string{library.LabelSeverity: severity}
+	l := p.AlertLabels(severity)
 	if m != nil {
 		l[library.LabelModel] = m.Name
 	}

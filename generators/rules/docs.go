@@ -30,7 +30,7 @@ func alertDocs(p *plan.Plan, s *Set) emit.Artifact {
 				continue
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | error ratio > %s%% over %s and %s | %s |\n",
-				AlertName(slo), slo.Model.Name, tenant, t.Name, t.Severity,
+				AlertName(slo), slo.Model.Name, tenant, t.Name, p.Severity(t.Severity),
 				promql.FormatNumber(t.Factor*slo.Budget*100), model.Duration(t.Long), model.Duration(t.Short), model.Duration(t.For))
 		}
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -251,7 +252,7 @@ func burnAlert(p *plan.Plan, s *plan.SLO, t plan.Tier) Rule {
 		expr = promql.And(expr, promql.Gte(events, promql.Num(float64(p.MinEvents))))
 	}
 	l := s.Labels()
-	l[library.LabelSeverity] = t.Severity
+	maps.Copy(l, p.AlertLabels(t.Severity))
 	l[library.LabelTier] = t.Name
 	return Rule{
 		Alert:       AlertName(s),
