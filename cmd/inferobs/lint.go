@@ -18,7 +18,7 @@ func (a *app) lintCmd() *cobra.Command {
 		Use:   "lint [--spec SPEC_PATHS] [--engine vllm@0.16] [PATHS...]",
 		Short: "Check rule files, PrometheusRule objects and Grafana dashboards against the engine catalogs",
 		Long: "lint reads Prometheus rule files, PrometheusRule objects and Grafana dashboard JSON and reports PromQL that does not parse, metric names the engine version does not expose (with the replacement), counters read without rate, quantiles without le, data-parallel double counting, le values that are not buckets, forbidden labels, alerts without a comparison, duplicate rules and long group intervals.\n\n" +
-			"With --spec, each query is checked at the engine version of the spec's models its selectors select; queries that select none, and every query without --spec, are checked at --engine or the engine's newest release.\n\n" +
+			"With --spec, each query is checked at the engine version of the spec's models its selectors select. Without it, files in an inferobs output directory use the models its " + compiler.ManifestName + " records. Queries that select no known model are checked at --engine or the engine's newest release.\n\n" +
 			"Dashboards may be plain JSON, or wrapped in ConfigMaps and grafana-operator GrafanaDashboards. " + compiler.LintConfigFile + " in the current directory (or --config) lists checks, names and paths to ignore; a rule also skips the checks named in an \"# inferobs-lint-disable [checks]\" comment on it.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := compiler.LintOptions{ForbiddenLabels: forbidden}

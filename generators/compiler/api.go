@@ -94,6 +94,10 @@ func LintRun(paths []string, opts LintOptions) (LintReport, error) { return lint
 // LintConfig is the .inferobs-lint.yaml file: checks, names and paths lint ignores.
 type LintConfig = lint.Config
 
+// ManifestName is the manifest inferobs writes into an output directory;
+// it records the spec's models for lint.
+const ManifestName = emit.ManifestName
+
 // LintConfigFile is the config file lint reads from the current directory.
 const LintConfigFile = lint.ConfigFile
 
@@ -108,16 +112,22 @@ func LintSpec(paths []string, opts *LintOptions) diag.List {
 	if ds.HasErrors() || s == nil {
 		return ds
 	}
-	opts.Models = nil
+	opts.Models = lintModels(s)
+	opts.ScrapeInterval = s.Target.ScrapeInterval
+	return ds
+}
+
+// lintModels are the spec's models as lint sees them, sorted by name.
+func lintModels(s *schema.Spec) []lint.Model {
+	var ms []lint.Model
 	for _, name := range slices.Sorted(maps.Keys(s.Models)) {
 		m := s.Models[name]
-		opts.Models = append(opts.Models, lint.Model{
+		ms = append(ms, lint.Model{
 			Name: name, Engine: m.Engine, Version: m.EngineVersion, Selector: m.Selector,
 			ServedName: m.ServedName, DataParallel: m.DataParallel,
 		})
 	}
-	opts.ScrapeInterval = s.Target.ScrapeInterval
-	return ds
+	return ms
 }
 
 // LintFile checks one file held in memory, like Lint.

@@ -28,6 +28,7 @@ import (
 	"github.com/inferobs/inferobs/generators/dcgm"
 	"github.com/inferobs/inferobs/generators/docs"
 	"github.com/inferobs/inferobs/generators/emit"
+	"github.com/inferobs/inferobs/generators/lint"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/generators/rules"
 	"github.com/inferobs/inferobs/generators/security"
@@ -162,6 +163,11 @@ func (r *Result) Artifact(path string) (emit.Artifact, bool) {
 // inferobs did not write (or one edited since) unless opts.Force, replaces
 // changed files by rename, and removes the files of its previous manifest
 // the result no longer contains.
+// The manifest records the spec's models, so `inferobs lint DIR` later
+// checks each query at its model's engine version.
 func (r *Result) Write(dir string, opts emit.Options) (emit.Result, error) {
+	if opts.Spec == nil && r.Spec != nil {
+		opts.Spec = lint.Record(lintModels(r.Spec), r.Spec.Target.ScrapeInterval)
+	}
 	return emit.Write(dir, r.Artifacts, opts)
 }

@@ -68,6 +68,10 @@ type Options struct {
 	// Force overwrites or removes files even if they were not written by
 	// inferobs or were edited by hand since inferobs wrote them.
 	Force bool
+	// Spec, when set, is recorded in the manifest under "spec" (JSON): what
+	// tools reading the output later need to know of its spec (lint reads
+	// the models' engine versions from it).
+	Spec any
 }
 
 // Result says what Write did (for CLI reporting). Paths are slash-separated,
@@ -81,6 +85,7 @@ type Result struct {
 type manifest struct {
 	Generator string          `json:"generator"`
 	Version   int             `json:"version"`
+	Spec      any             `json:"spec,omitempty"`
 	Files     []manifestEntry `json:"files"`
 }
 
@@ -138,7 +143,7 @@ func makePlan(dir string, arts []Artifact, opts Options) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{dir: dir}
-	m := manifest{Generator: "inferobs", Version: 1, Files: []manifestEntry{}}
+	m := manifest{Generator: "inferobs", Version: 1, Spec: opts.Spec, Files: []manifestEntry{}}
 	var errs []pathErr
 	fail := func(rel string, err error) { errs = append(errs, pathErr{rel, err}) }
 	produced := map[string]bool{}

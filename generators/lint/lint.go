@@ -133,8 +133,13 @@ func Run(paths []string, opts Options) (Report, error) {
 		src.recordedNames(recorded)
 		sources = append(sources, src)
 	}
+	manifests := map[string]*SpecRecord{}
 	for _, src := range sources {
-		found, err := lintSource(src, opts, recorded)
+		o, _, err := manifestOptions(src.name, opts, manifests)
+		if err != nil {
+			return rep, err
+		}
+		found, err := lintSource(src, o, recorded)
 		if err != nil {
 			return rep, err
 		}
