@@ -90,14 +90,15 @@ func expectations(p *plan.Plan, snap, before snapshot, gpus []*gpuInfo, window t
 	}
 	for _, s := range p.SLOs {
 		bad, rate, ok := sliBad(s, snap)
-		mayOnly := false
 		if !ok {
-			// No events during the incident: what its windows hold is
-			// the traffic from before, which can only fire by chance.
+			// No events during the incident (its engine is down): every
+			// window holds what is left of the traffic from before, good
+			// and bad events together (the rules sample them only in
+			// pairs), so its error ratio is the one from before and is
+			// judged like it.
 			if bad, rate, ok = sliBad(s, before); !ok {
 				continue
 			}
-			mayOnly = true
 		}
 		for _, t := range p.Tiers {
 			line := t.Factor * s.Budget
@@ -115,12 +116,6 @@ func expectations(p *plan.Plan, snap, before snapshot, gpus []*gpuInfo, window t
 				lo, hi = bad-3*sd, bad+3*sd
 			}
 			switch {
-			case mayOnly:
-				// Its windows lose their newest events at once; on a
-				// Prometheus with little history (a cold start, compressed
-				// windows) the ratio over what remains is not to be
-				// predicted, so any tier may fire.
-				out = append(out, Expectation{Alert: rules.AlertName(s), Labels: ls, Why: why + " before the incident stopped its traffic; may fire while its windows empty"})
 			case bad > mustMargin*line && lo > line:
 				out = append(out, Expectation{Alert: rules.AlertName(s), Labels: ls, Must: true, Why: why})
 			case hi > mayMargin*line:
