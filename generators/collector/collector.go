@@ -2,6 +2,9 @@
 // Prometheus scrape jobs for every model's engine and for the DCGM exporter,
 // and, with a tracing block, the gateway-span pipelines (the spanmetrics
 // connector whose histograms the gateway SLOs read, and tail sampling).
+// With tracing.scrape: false the collector only receives OTLP; with a
+// kubernetes block too, its spanmetrics are exposed for the operator's
+// Prometheus, which scrapes them through kubernetes/collector-podmonitor.yaml.
 //
 // One file, otel/collector.yaml, holds every pipeline. It is meant for one
 // collector deployment (one replica, or several behind a trace-ID-aware
@@ -46,7 +49,9 @@ const (
 	// the sampled pipeline.
 	ConnectorForward    = "forward/sampling"
 	ExporterRemoteWrite = "prometheusremotewrite"
-	ExporterTraces      = "otlp/traces"
+	// ExporterPrometheus serves the metrics for Prometheus to scrape.
+	ExporterPrometheus = "prometheus"
+	ExporterTraces     = "otlp/traces"
 
 	PipelineMetrics      = "metrics"
 	PipelineTracesAll    = "traces/all"
@@ -92,7 +97,8 @@ const (
 	metaPodLabel      = "__meta_kubernetes_pod_label_"
 )
 
-// Generate returns otel/collector.yaml.
+// Generate returns otel/collector.yaml and, when the operator's Prometheus
+// scrapes the collector (plan.CollectorExposesMetrics), its PodMonitor.
 func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	g := &gen{p: p, forbidden: map[string]bool{}}
 	for _, l := range p.ForbiddenLabels {
@@ -106,7 +112,15 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []emit.Artifact{{Path: ArtifactPath, Data: data}}, nil
+	arts := []emit.Artifact{{Path: ArtifactPath, Data: data}}
+	if p.CollectorExposesMetrics() {
+		pm, err := g.podMonitor()
+		if err != nil {
+			return nil, err
+		}
+		arts = append(arts, emit.Artifact{Path: PodMonitorPath, Data: pm})
+	}
+	return arts, nil
 }
 
 type gen struct {
@@ -129,6 +143,9 @@ func (g *gen) header() string {
 	if t := g.p.Tracing; t != nil {
 		fmt.Fprintf(&b, "Written for collector-contrib %s (tracing.collectorVersion).\n", t.SpanMetrics.CollectorVersion)
 	}
+	if !g.p.CollectorScrapes() {
+		return g.otlpOnlyHeader(&b)
+	}
 	b.WriteString(`
 Run ONE instance of this config (a Deployment with one replica): the pod
 discovery below is cluster-wide, so N replicas would scrape every target N
@@ -149,15 +166,62 @@ Endpoints come from the environment:
 		b.WriteString("  " + EnvTracesEndpoint + "        OTLP/gRPC endpoint of the trace backend\n")
 	}
 	b.WriteString("A literal \"$\" in this file is written \"$$\" (the collector expands ${...}).\n")
+	if k := g.p.Kubernetes(); k != nil {
+		b.WriteString("\n" + remoteWriteNote)
+		if k.Monitors == plan.MonitorsPodMonitor {
+			b.WriteString(`
+The kubernetes block's monitors already have the operator's Prometheus
+scrape the engines: deploying this collector as well scrapes them twice.
+Set tracing.scrape: false (or kubernetes.monitors: "none").
+`)
+		}
+	}
+	return b.String()
+}
+
+// remoteWriteNote says what Prometheus needs to receive remote write.
+const remoteWriteNote = `Prometheus accepts remote write only with its receiver on: the flag
+--web.enable-remote-write-receiver (Prometheus 2.33 and later, and 3.x),
+on kube-prometheus-stack the value
+prometheus.prometheusSpec.enableRemoteWriteReceiver: true.
+` + EnvRemoteWriteEndpoint + ` is then http://<prometheus>:9090/api/v1/write.
+`
+
+// otlpOnlyHeader is the header of a collector that only receives OTLP.
+func (g *gen) otlpOnlyHeader(b *strings.Builder) string {
+	b.WriteString(`
+It only receives OTLP (tracing.scrape: false): Prometheus scrapes the
+engines and the DCGM exporter itself. Run ONE instance of this config (a
+Deployment with one replica): tail sampling needs every span of a trace, so
+to scale out route spans by trace ID to the tail-sampling instances with
+the loadbalancing exporter.
+`)
+	if g.p.CollectorExposesMetrics() {
+		fmt.Fprintf(b, `
+The spanmetrics leave through the prometheus exporter on port %d
+(/metrics), which the operator's Prometheus scrapes through
+%s. Run the collector in namespace
+%s, with the pod label %s=%s and container
+port %d declared.
+
+Endpoints come from the environment:
+  %s  OTLP/gRPC endpoint of the trace backend
+`, MetricsPort, PodMonitorPath, g.p.Kubernetes().Namespace, PodLabel, PodLabelValue, MetricsPort, EnvTracesEndpoint)
+	} else {
+		b.WriteString(`
+The spanmetrics leave by remote write.
+` + remoteWriteNote + `
+Endpoints come from the environment:
+  ` + EnvRemoteWriteEndpoint + `  Prometheus remote-write URL
+  ` + EnvTracesEndpoint + `        OTLP/gRPC endpoint of the trace backend
+`)
+	}
+	b.WriteString("A literal \"$\" in this file is written \"$$\" (the collector expands ${...}).\n")
 	return b.String()
 }
 
 func (g *gen) config() (*yaml.Node, error) {
 	p, tr := g.p, g.p.Tracing
-	scrape, err := g.scrapeConfigs()
-	if err != nil {
-		return nil, err
-	}
 	receivers := mapping()
 	if tr != nil {
 		set(receivers, ReceiverOTLP, mapping("protocols", mapping(
@@ -165,7 +229,13 @@ func (g *gen) config() (*yaml.Node, error) {
 			"http", mapping("endpoint", str("0.0.0.0:4318")),
 		)))
 	}
-	set(receivers, ReceiverPrometheus, mapping("config", mapping("scrape_configs", scrape)))
+	if p.CollectorScrapes() {
+		scrape, err := g.scrapeConfigs()
+		if err != nil {
+			return nil, err
+		}
+		set(receivers, ReceiverPrometheus, mapping("config", mapping("scrape_configs", scrape)))
+	}
 
 	processors := mapping(ProcessorMemoryLimiter, mapping(
 		"check_interval", str("1s"),
@@ -196,11 +266,21 @@ func (g *gen) config() (*yaml.Node, error) {
 	if err := g.checkLabel("external label", library.LabelEnv); err != nil {
 		return nil, err
 	}
-	exporters := mapping(ExporterRemoteWrite, mapping(
-		"endpoint", envRef(EnvRemoteWriteEndpoint),
-		"external_labels", mapping(library.LabelEnv, str(p.Environment)),
-	))
-	keyComment(exporters, ExporterRemoteWrite, "Default translation (add_metric_suffixes): dots become \"_\", units become\nwords, counters get _total. The names the rules read assume it.")
+	var exporters *yaml.Node
+	if p.CollectorExposesMetrics() {
+		exporters = mapping(ExporterPrometheus, mapping(
+			"endpoint", str(fmt.Sprintf("0.0.0.0:%d", MetricsPort)),
+			"const_labels", mapping(library.LabelEnv, str(p.Environment)),
+			"enable_open_metrics", boolean(true),
+		))
+		keyComment(exporters, ExporterPrometheus, fmt.Sprintf("Scraped by the operator's Prometheus (%s).\nDefault translation (add_metric_suffixes), as the remote-write exporter's:\ndots become \"_\", units become words, counters get _total. The names the\nrules read assume it. OpenMetrics, so the exemplars reach Prometheus; the\nenvironment label is what remote write adds as an external label.", PodMonitorPath))
+	} else {
+		exporters = mapping(ExporterRemoteWrite, mapping(
+			"endpoint", envRef(EnvRemoteWriteEndpoint),
+			"external_labels", mapping(library.LabelEnv, str(p.Environment)),
+		))
+		keyComment(exporters, ExporterRemoteWrite, "Default translation (add_metric_suffixes): dots become \"_\", units become\nwords, counters get _total. The names the rules read assume it.")
+	}
 
 	root := mapping("receivers", receivers, "processors", processors)
 	if tr != nil {
@@ -224,14 +304,21 @@ func (g *gen) config() (*yaml.Node, error) {
 // through the forward connector, traces/sampled, which alone samples.
 func (g *gen) pipelines() *yaml.Node {
 	tr := g.p.Tracing
-	metricsRecv := []string{ReceiverPrometheus}
+	var metricsRecv []string
+	if g.p.CollectorScrapes() {
+		metricsRecv = append(metricsRecv, ReceiverPrometheus)
+	}
 	if tr != nil {
 		metricsRecv = append(metricsRecv, tr.SpanMetrics.Component)
+	}
+	exporter := ExporterRemoteWrite
+	if g.p.CollectorExposesMetrics() {
+		exporter = ExporterPrometheus
 	}
 	metrics := mapping(
 		"receivers", flow(strs(metricsRecv...)),
 		"processors", flow(strs(ProcessorMemoryLimiter, ProcessorResource, ProcessorBatch)),
-		"exporters", flow(strs(ExporterRemoteWrite)),
+		"exporters", flow(strs(exporter)),
 	)
 	pipes := mapping(PipelineMetrics, metrics)
 	if tr == nil {

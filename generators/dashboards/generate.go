@@ -42,7 +42,9 @@ type ctx struct {
 }
 
 // Generate returns one grafana/<layer>.json per dashboard: the SLO overview,
-// the six layers (API and tracing only with a tracing block) and cost.
+// the six layers (API and tracing only with a tracing block) and cost; with
+// a kubernetes block, also each dashboard as a ConfigMap (and
+// GrafanaDashboard) under kubernetes/.
 func Generate(p *plan.Plan) (arts []emit.Artifact, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -60,6 +62,11 @@ func Generate(p *plan.Plan) (arts []emit.Artifact, err error) {
 		}
 		arts = append(arts, a)
 	}
+	objs, err := c.kubernetesObjects(arts)
+	if err != nil {
+		return nil, err
+	}
+	arts = append(arts, objs...)
 	sort.Slice(arts, func(i, j int) bool { return arts[i].Path < arts[j].Path })
 	return arts, nil
 }

@@ -62,6 +62,7 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 	b.targetIdentity()
 	b.tenantsAndWorkloads()
 	b.tracing()
+	b.scrapeWarnings()
 	b.aggregations()
 	b.slos()
 	b.workloadIdentity()

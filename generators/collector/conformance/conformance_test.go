@@ -131,6 +131,17 @@ func subjects(t *testing.T) []subject {
 		s, ds := schema.LoadFiles([]schema.File{{Name: "conformance.cue", Data: []byte(testSpec(rel, unit))}})
 		out = append(out, subject{"spec@" + rel.String() + "/" + unit, mustPlan(t, "test spec", s, ds)})
 	}
+	// The OTLP-only collector (tracing.scrape: false): its metrics leave
+	// by remote write, or, with a kubernetes block whose monitors scrape
+	// the engines, through the prometheus exporter.
+	for _, v := range []struct{ name, extra string }{
+		{"otlp-only", "tracing: scrape: false\n"},
+		{"otlp-only+kubernetes", "tracing: scrape: false\nkubernetes: namespace: \"observability\"\n"},
+	} {
+		name, extra := v.name, v.extra
+		s, ds := schema.LoadFiles([]schema.File{{Name: "conformance.cue", Data: []byte(testSpec(rel, "ms") + extra)}})
+		out = append(out, subject{"spec@" + rel.String() + "/" + name, mustPlan(t, "test spec", s, ds)})
+	}
 	return out
 }
 
@@ -212,7 +223,12 @@ func TestConformance(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			conf := resolve(t, s.plan)
 			checkCoreProcessors(t, conf)
-			checkScrapeJobs(t, conf, s.plan)
+			if s.plan.CollectorScrapes() {
+				checkScrapeJobs(t, conf, s.plan)
+			} else {
+				checkOTLPOnly(t, conf)
+			}
+			checkMetricsExporter(t, conf, s.plan)
 			if s.plan.Tracing == nil {
 				for _, key := range []string{"connectors", "processors::" + collector.ProcessorTailSampling, "service::pipelines::" + collector.PipelineTracesAll} {
 					if conf.IsSet(key) {
