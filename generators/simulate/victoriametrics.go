@@ -252,6 +252,9 @@ func CompressStreamAggr(data []byte, factor float64) ([]byte, error) {
 // addresses and the data directory.
 func (s *Sim) WriteVictoriaMetricsDir(dir string, ruleFiles map[string][]byte, streamAggr []byte, c Compression, setup PrometheusSetup) (VictoriaMetricsSetup, error) {
 	setup.Backend = BackendVictoriaMetrics
+	if c.Exprs {
+		c.Lag = vmIngestDelay
+	}
 	rules, err := writeRules(dir, ruleFiles, c)
 	if err != nil {
 		return VictoriaMetricsSetup{}, err

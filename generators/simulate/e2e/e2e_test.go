@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -475,20 +476,24 @@ func check(t *testing.T, bin binary, res *compiler.Result, r run) {
 			}
 		}
 	}
-	// Healthy traffic: every recording rule returns series for its model.
+	// Healthy traffic: every recording rule returns series for its model,
+	// once the longest chain of recorded series has had time to fill
+	// (seriesSettle): until then a missing series is waited for.
 	if r.scenario == "healthy" {
-		for _, g := range obs.lastRules.Data.Groups {
-			for _, rl := range g.Rules {
-				if rl.Type != "recording" {
-					continue
-				}
-				n, err := obs.count(rl.Name, rl.Labels)
-				if err != nil {
-					problems = append(problems, fmt.Sprintf("recording rule %s/%s: query: %v", g.Name, rl.Name, err))
-				} else if n == 0 {
-					problems = append(problems, fmt.Sprintf("recording rule %s/%s%s returned no series (expr: %s)", g.Name, rl.Name, labelText(rl.Labels), rl.Query))
-				}
+		deadline := begin.Add(seriesSettle(obs.lastRules, readDelay(bin)))
+		for {
+			missing, err := missingSeries(obs)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, prom.logTail())
 			}
+			if len(missing) == 0 || time.Now().After(deadline) {
+				problems = append(problems, missing...)
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if waited := time.Since(begin).Round(time.Second); waited > elapsed {
+			t.Logf("%s: every recording rule returned series after %s", r.name(), waited)
 		}
 	}
 	// Alerts: the expected ones became active, nothing else did.
@@ -515,6 +520,92 @@ func check(t *testing.T, bin binary, res *compiler.Result, r run) {
 		note = fmt.Sprintf(" (%d race-prone burn alerts tolerated, see raceProne)", tolerated)
 	}
 	t.Logf("%s: ok after %s (%d alerts expected, %d allowed near their line); active: %s%s", r.name(), elapsed, musts, mays, strings.Join(obs.activeNames(), ", "), note)
+}
+
+// missingSeries lists the recording rules that return no series.
+func missingSeries(obs *observer) ([]string, error) {
+	var out []string
+	for _, g := range obs.lastRules.Data.Groups {
+		for _, rl := range g.Rules {
+			if rl.Type != "recording" {
+				continue
+			}
+			n, err := obs.count(rl.Name, rl.Labels)
+			if err != nil {
+				return nil, fmt.Errorf("recording rule %s/%s: query: %v", g.Name, rl.Name, err)
+			}
+			if n == 0 {
+				out = append(out, fmt.Sprintf("recording rule %s/%s%s returned no series (expr: %s)", g.Name, rl.Name, labelText(rl.Labels), rl.Query))
+			}
+		}
+	}
+	return out, nil
+}
+
+// readDelay is how far in the past the backend's rules read: vmalert's
+// evaluation delay, Prometheus 3's query offset.
+func readDelay(b binary) time.Duration {
+	if b.vmDir != "" {
+		return simulate.EvalDelay(speed)
+	}
+	return b.queryOffset
+}
+
+// recordedName finds metric names in a rule's query.
+var recordedName = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
+
+// seriesSettle bounds how long after the start every recorded series
+// exists: a rule reading a series another group records sees it at its
+// first evaluation after that series' first sample has become readable,
+// one group interval plus the backend's read delay and a scrape later;
+// along the longest chain of recorded series that adds up hop by hop. On
+// vmalert, whose rules read 30s in the past, with the SLO groups' 5m
+// interval and a 15s scrape, a burn-rate series four hops from the raw
+// data (rates, sampled copies, slow window, burn rate) first appears
+// about 23 minutes after a cold start.
+func seriesSettle(rr rulesResponse, delay time.Duration) time.Duration {
+	type node struct {
+		reads    []string
+		interval time.Duration
+	}
+	rules := map[string]node{}
+	var longest time.Duration
+	for _, g := range rr.Data.Groups {
+		iv := time.Duration(g.Interval * float64(time.Second))
+		longest = max(longest, iv)
+		for _, rl := range g.Rules {
+			if rl.Type == "recording" {
+				n := rules[rl.Name]
+				n.interval = max(n.interval, iv)
+				n.reads = append(n.reads, recordedName.FindAllString(rl.Query, -1)...)
+				rules[rl.Name] = n
+			}
+		}
+	}
+	depth := map[string]int{}
+	var visit func(name string, seen map[string]bool) int
+	visit = func(name string, seen map[string]bool) int {
+		if d, ok := depth[name]; ok {
+			return d
+		}
+		if seen[name] {
+			return 0
+		}
+		seen[name] = true
+		d := 1
+		for _, r := range rules[name].reads {
+			if _, ok := rules[r]; ok && r != name {
+				d = max(d, 1+visit(r, seen))
+			}
+		}
+		depth[name] = d
+		return d
+	}
+	most := 0
+	for name := range rules {
+		most = max(most, visit(name, map[string]bool{}))
+	}
+	return time.Duration(most) * (longest + delay + scrapeInterval)
 }
 
 // shortAlert names an alert by its identifying labels only.
@@ -783,9 +874,10 @@ type rulesResponse struct {
 	Status string `json:"status"`
 	Data   struct {
 		Groups []struct {
-			Name  string `json:"name"`
-			File  string `json:"file"`
-			Rules []struct {
+			Name     string  `json:"name"`
+			File     string  `json:"file"`
+			Interval float64 `json:"interval"` // seconds
+			Rules    []struct {
 				Name           string            `json:"name"`
 				Query          string            `json:"query"`
 				Health         string            `json:"health"`
