@@ -140,8 +140,9 @@ func Build(p *plan.Plan) *Config {
 		},
 	}
 
-	// Equal never names namespace: the burn alerts have none (their rules
-	// sum it away) while the target-missing alert has the selector's.
+	// Equal never names namespace: the rules aggregate it away (absent()
+	// of a comparison keeps no labels either), except the tensor-idle
+	// alert's, which is its pod's.
 	// environment is an external label where Prometheus sets one: absent
 	// on both sides it compares equal, present it keeps environments that
 	// share an Alertmanager apart.

@@ -121,9 +121,10 @@ func indent(s, by string) string {
 }
 
 // alert is one alerting rule's alert as Alertmanager receives it: the
-// rule's labels and its name (the expression's own labels, such as the
-// target-missing alert's job and namespace, left out: the routes and
-// inhibitions must not depend on them).
+// rule's labels and its name. The expression's own labels are left out:
+// the rules aggregate them away (absent() of a comparison keeps none),
+// except the tensor-idle alert's pod and namespace, which the routes and
+// inhibitions must not depend on.
 type alert struct {
 	rule   rules.Rule
 	labels model.LabelSet

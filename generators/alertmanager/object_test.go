@@ -268,7 +268,7 @@ func TestObjectRoutesLikeSnippet(t *testing.T) {
 				t.Errorf("%s: strategy OnNamespace: %v goes to %v, want %v", tc.name, a.labels, got, wantNS)
 			}
 		}
-		if !tc.labeled && !strings.Contains(string(objectOf(t, p)), "would match nothing") {
+		if !tc.labeled && !strings.Contains(string(objectOf(t, p)), "match nothing") {
 			t.Errorf("%s: the header does not warn that the object matches nothing", tc.name)
 		}
 	}

@@ -205,9 +205,9 @@ func (c *Config) ObjectYAML(p *plan.Plan) ([]byte, error) {
 	} else {
 		lines = append(lines,
 			fmt.Sprintf("The operator's default alertmanagerConfigMatcherStrategy (OnNamespace) adds namespace=%q", k.Namespace),
-			"to this route and to both sides of every inhibition rule, and inferobs's SLO",
-			"alerts carry no namespace label (their rules aggregate it away): the object",
-			"would match nothing. Set the Alertmanager's spec.alertmanagerConfigMatcherStrategy",
+			"to this route and to both sides of every inhibition rule, and inferobs's alerts",
+			"carry no namespace label (their rules aggregate it away): the object would",
+			"match nothing. Set the Alertmanager's spec.alertmanagerConfigMatcherStrategy",
 			"to {type: None} (or OnNamespaceExceptForAlertmanagerNamespace with this object in",
 			fmt.Sprintf("the Alertmanager's namespace), or add namespace: %q to kubernetes.alertLabels.", k.Namespace))
 	}
