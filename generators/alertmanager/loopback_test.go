@@ -310,3 +310,64 @@ func readAlerts(t *testing.T, base string) map[model.Fingerprint]gotAlert {
 	}
 	return out
 }
+
+// TestStackDefaultInhibitionCrossesModels backs the README's warning:
+// kube-prometheus-stack's default rule (critical mutes warning|info with
+// equal namespace and alertname) lets one model's page mute another
+// model's ticket tier of the same SLO; adding model, slo and tenant to
+// its equal, as the README says, stops that.
+func TestStackDefaultInhibitionCrossesModels(t *testing.T) {
+	bin := alertmanagerBinary(t)
+	p := planOf(t, twoModels+kubernetesBlock)
+	in := incident{p: p, alerts: alertsOf(t, p)}
+	var page, ticket string
+	for _, tr := range slices.Backward(p.Tiers) {
+		switch tr.Severity {
+		case "page":
+			page = tr.Name
+		case "ticket":
+			ticket = tr.Name
+		}
+	}
+	aPage := in.sloAlert(t, library.SLOITL, "a", "", page)[0]
+	bTicket := in.sloAlert(t, library.SLOITL, "b", "", ticket)[0]
+	// Muted by a's page in either case: once it is, the inhibitor has
+	// seen the page, and b's state is final.
+	aTicket := in.sloAlert(t, library.SLOITL, "a", "", ticket)[0]
+	for _, tc := range []struct {
+		equal     string
+		inhibited bool
+	}{
+		{"[namespace, alertname]", true},
+		{"[namespace, alertname, model, slo, tenant]", false},
+	} {
+		stackRule := "inhibit_rules:\n" +
+			"  - source_matchers: ['severity = critical']\n" +
+			"    target_matchers: ['severity =~ warning|info']\n" +
+			"    equal: " + tc.equal + "\n"
+		base := startAlertmanager(t, bin, strings.Replace(compose(alertmanager.Build(p)), "inhibit_rules:\n", stackRule, 1))
+		now := time.Now()
+		body, _ := json.Marshal([]postedAlert{
+			{Labels: aPage, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour)},
+			{Labels: bTicket, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour)},
+			{Labels: aTicket, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour)},
+		})
+		resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var by []string
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			got := readAlerts(t, base)
+			by = got[bTicket.Fingerprint()].Status.InhibitedBy
+			if len(got) == 3 && len(got[aTicket.Fingerprint()].Status.InhibitedBy) > 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if inhibited := slices.Equal(by, []string{aPage.Fingerprint().String()}); inhibited != tc.inhibited {
+			t.Errorf("equal %s: model b's ticket %v inhibited by %v, want inhibited by model a's page: %v", tc.equal, bTicket, by, tc.inhibited)
+		}
+	}
+}
