@@ -80,7 +80,7 @@ type namedPlan struct {
 }
 
 // plans are the examples, the two-model spec, and the two-model spec with
-// a kubernetes block.
+// kubernetes blocks.
 func plans(t *testing.T) []namedPlan {
 	t.Helper()
 	return []namedPlan{
@@ -88,6 +88,8 @@ func plans(t *testing.T) []namedPlan {
 		{"platform", planDir(t, "platform")},
 		{"two-models", planOf(t, twoModels)},
 		{"two-models-kubernetes", planOf(t, twoModels+kubernetesBlock)},
+		// One receiver for both: the object defines it once.
+		{"two-models-one-receiver", planOf(t, twoModels+strings.Replace(kubernetesBlock, `ticket: "ml-tickets"`, `ticket: "ml-oncall"`, 1))},
 	}
 }
 

@@ -105,6 +105,15 @@ func validate(obj *monitoringv1alpha1.AlertmanagerConfig) error {
 }
 
 func TestObjectDecodesAndValidates(t *testing.T) {
+	for _, np := range plans(t) {
+		if np.p.Kubernetes() == nil {
+			continue
+		}
+		data := objectOf(t, np.p)
+		if _, err := decode(data); err != nil {
+			t.Errorf("%s: %v\n%s", np.name, err, data)
+		}
+	}
 	p := planOf(t, twoModels+kubernetesBlock)
 	data := objectOf(t, p)
 	obj, err := decode(data)
