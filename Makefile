@@ -40,8 +40,10 @@ check-out: generate
 	@test -z "$$(git status --porcelain -- out)" || { git status --porcelain -- out; echo "out/ has untracked files: run 'make generate' and commit"; exit 1; }
 
 # The real tools, when installed (.ci/run installs them): promtool 2 checks
-# and unit-tests the rules, vmalert loads them, and inferobs's own linter
-# finds nothing to say about its output.
+# and unit-tests the rules, vmalert loads them, amtool checks the
+# Alertmanager snippets pasted into a minimal configuration (as the README
+# tells users to), and inferobs's own linter finds nothing to say about
+# its output.
 check-tools: generate
 	@if command -v promtool >/dev/null; then \
 		for ex in $(EXAMPLES); do \
@@ -57,6 +59,17 @@ check-tools: generate
 		done; \
 	done
 	@command -v vmalert >/dev/null || echo "vmalert not installed: skipping Debian's vmalert checks"
+	@if command -v amtool >/dev/null; then \
+		for ex in $(EXAMPLES); do \
+			am=out/$$ex/alertmanager; f=bin/alertmanager-$$ex.yaml; \
+			{ printf 'route:\n  receiver: inferobs-check-root\n  routes:\n'; sed 's/^/    /' $$am/routes.yaml; \
+			  printf 'inhibit_rules:\n'; sed 's/^/  /' $$am/inhibit.yaml; \
+			  printf 'receivers:\n  - name: inferobs-check-root\n'; \
+			  sed -n 's/^ *- receiver: /  - name: /p' $$am/routes.yaml | sort -u; } > $$f; \
+			echo "amtool check-config $$f"; \
+			amtool check-config $$f >bin/amtool-$$ex.log 2>&1 || { cat bin/amtool-$$ex.log; exit 1; }; \
+		done; \
+	else echo "amtool not installed: skipping amtool check-config"; fi
 	./$(BIN) lint --quiet out/
 # End to end on real servers (generators/simulate/e2e): each scenario of
 # `inferobs simulate` against the examples' generated rules, the runs of a

@@ -327,6 +327,14 @@ func (d *decoder) kubernetes() *Kubernetes {
 			d.errorf(p("severity", sev), "the severity %s alerts map to is empty", sev)
 		}
 	}
+	if v := k.Severity["page"]; v != "" && v == k.Severity["ticket"] {
+		d.errorf(p("severity", "ticket"), "pages and tickets both map to severity %q: the Alertmanager routes and inhibition rules tell them apart by severity; map tickets to another value, e.g. \"warning\"", v)
+	}
+	for _, sev := range []string{"page", "ticket"} {
+		if k.Receivers[sev] == "" {
+			d.errorf(p("alertmanager", "receivers", sev), "the Alertmanager receiver of %ss is empty: name the receiver they go to", sev)
+		}
+	}
 	for _, l := range slices.Sorted(maps.Keys(k.AlertLabels)) {
 		if !model.LabelName(l).IsValidLegacy() {
 			d.errorf(p("alertLabels", l), "alert label %q is not a Prometheus label name", l)

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/inferobs/inferobs/generators/alertmanager"
 	"github.com/inferobs/inferobs/generators/cardinality"
 	"github.com/inferobs/inferobs/generators/collector"
 	"github.com/inferobs/inferobs/generators/dashboards"
@@ -56,6 +57,7 @@ func Generators() []Generator {
 		{Name: "collector", Generate: collector.Generate},
 		{Name: "dcgm", Generate: dcgm.Generate},
 		{Name: "security", Generate: security.Generate},
+		{Name: "alertmanager", Generate: alertmanager.Generate},
 	}
 }
 
