@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,7 +21,11 @@ func (b *builder) targetIdentity() {
 	targets := map[string]Target{}
 	for _, m := range b.p.Models {
 		t, err := m.Target()
-		if err == nil {
+		var sel *SelectorLabelError
+		switch {
+		case errors.As(err, &sel):
+			b.errorf([]string{"models", m.Name, "selector", sel.Label}, "%v", err)
+		case err == nil:
 			targets[m.Name] = t
 		}
 	}

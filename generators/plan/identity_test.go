@@ -200,3 +200,17 @@ workloads: rag: {class: "rag", models: ["v11"], tenants: ["acme"], slos: {ttft: 
 		}
 	}
 }
+
+// A selector label no scrape can write (instance is the scraped address)
+// is an error at that label, not a failure of a generator later.
+func TestSelectorLabelNoScrapeWrites(t *testing.T) {
+	p, ds := twoModels(t, `models: a: {selector: instance: "10.0.0.1:8000", podLabels: app: "a"}
+models: b: podLabels: app: "b"`)
+	if p != nil {
+		t.Fatal("a selector on instance planned")
+	}
+	got := errorsOf(ds)
+	if len(got) != 1 || !strings.Contains(got[0], "models.a.selector.instance:") || !strings.Contains(got[0], "select the model's pods by podLabels") {
+		t.Fatalf("errors: %v", got)
+	}
+}

@@ -89,7 +89,7 @@ func (m *Model) Target() (Target, error) {
 		case exposed[k]:
 			t.EngineLabels = append(t.EngineLabels, k)
 		case k == model.InstanceLabel || !model.LabelName(k).IsValidLegacy():
-			return Target{}, fmt.Errorf("model %q: selector label %q cannot be derived from Kubernetes discovery", m.Name, k)
+			return Target{}, &SelectorLabelError{Model: m.Name, Label: k}
 		default:
 			if _, dup := t.PodLabels[k]; !dup {
 				t.PodLabels[k] = v
@@ -98,6 +98,16 @@ func (m *Model) Target() (Target, error) {
 		}
 	}
 	return t, nil
+}
+
+// SelectorLabelError is a selector label no Kubernetes scrape can write.
+type SelectorLabelError struct{ Model, Label string }
+
+func (e *SelectorLabelError) Error() string {
+	if e.Label == model.InstanceLabel {
+		return fmt.Sprintf("model %q: selector label %q is the address a scrape reads (pod IP and port), which discovery assigns and no spec can fix: select the model's pods by podLabels (or pod, node) instead", e.Model, e.Label)
+	}
+	return fmt.Sprintf("model %q: selector label %q cannot be written by a Kubernetes scrape: a pod label becomes a series label only under a valid Prometheus label name (letters, digits, '_'); put the pod label in podLabels and select on a label name the scrape can write", e.Model, e.Label)
 }
 
 // Matchers are the matchers that select the target's own series (up,

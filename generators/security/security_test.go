@@ -117,7 +117,7 @@ func TestPolicies(t *testing.T) {
 		{
 			name: "selector labels that look like pod labels",
 			models: `models: "tgi": {engine: "tgi", engineVersion: "3.3", gpu: "H100",
-				selector: {namespace: "serving", job: "tgi", app: "tgi", instance: "x:1", service: "tgi-svc"}}`,
+				selector: {namespace: "serving", job: "tgi", app: "tgi", service: "tgi-svc"}}`,
 			want:    []security.TracingPolicy{policy("inferobs-tgi", security.KindNamespaced, "serving", map[string]string{"app": "tgi"}, "/models/", "/root/.cache/huggingface/")},
 			comment: []string{"ASSUMPTION: selector labels app are taken to be pod labels"},
 		},
