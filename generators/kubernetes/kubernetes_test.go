@@ -58,8 +58,8 @@ func testPlan(t *testing.T, src string) *plan.Plan {
 // A pod as Kubernetes discovery sees it.
 type pod struct {
 	ns, name, node, phase, ip, container string
-	labels                              map[string]string
-	ports                               map[string]int // container port name -> number
+	labels                               map[string]string
+	ports                                map[string]int // container port name -> number
 }
 
 // A Service and the pods its Endpoints list.
