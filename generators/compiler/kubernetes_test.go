@@ -229,7 +229,7 @@ func TestKubernetesObjectsDecodeStrictly(t *testing.T) {
 			r := compileExample(t, ex)
 			kubernetesObjects(t, r)
 			if ex == "kube-prometheus-stack" {
-				for _, want := range []string{kubernetes.KustomizationPath, "kubernetes/podmonitor-dcgm-exporter.yaml", "kubernetes/podmonitor-llama-3.3-70b.yaml"} {
+				for _, want := range []string{kubernetes.KustomizationPath, "kubernetes/podmonitor-dcgm-exporter.yaml", "kubernetes/podmonitor-llama-3.3-70b.yaml", "kubernetes/podmonitor-qwen-2.5-32b.yaml", "kubernetes/podmonitor-mistral-7b-tgi.yaml"} {
 					if _, ok := r.Artifact(want); !ok {
 						t.Errorf("no %s", want)
 					}
