@@ -17,7 +17,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/kustomize/api/krusty"
 	kustomize "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	"github.com/inferobs/inferobs/generators/compiler"
@@ -343,5 +345,36 @@ func TestKustomizationOnlyWithBlock(t *testing.T) {
 	}
 	if k.Namespace != "llm" {
 		t.Errorf("namespace %q", k.Namespace)
+	}
+}
+
+// TestKustomizeBuild: kustomize itself (its krusty library, what `kubectl
+// apply -k` runs) builds DIR/kubernetes/ into one object per emitted
+// object, every one in the block's namespace.
+func TestKustomizeBuild(t *testing.T) {
+	r := compileExample(t, "kube-prometheus-stack")
+	fs := filesys.MakeFsInMemory()
+	objects := 0
+	for _, a := range r.Artifacts {
+		if strings.HasPrefix(a.Path, kubernetes.Dir) {
+			if err := fs.WriteFile("/out/"+a.Path, a.Data); err != nil {
+				t.Fatal(err)
+			}
+			if a.Path != kubernetes.KustomizationPath {
+				objects += len(documents(a.Data))
+			}
+		}
+	}
+	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/out/"+strings.TrimSuffix(kubernetes.Dir, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rm.Size() != objects {
+		t.Errorf("kustomize built %d objects, %d emitted", rm.Size(), objects)
+	}
+	for _, res := range rm.Resources() {
+		if ns := res.GetNamespace(); ns != r.Plan.Kubernetes().Namespace {
+			t.Errorf("%s %s: namespace %q", res.GetKind(), res.GetName(), ns)
+		}
 	}
 }
