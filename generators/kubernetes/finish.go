@@ -68,7 +68,7 @@ func Finish(p *plan.Plan, arts []emit.Artifact) ([]emit.Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: kustomization: %w", err)
 	}
-	head := Header + "# Every object inferobs writes; apply with `kubectl apply --server-side -k` (server-side: some objects exceed the 256 KiB a client-side apply can record).\n"
+	head := Header + "# Every object inferobs writes. Apply with `kubectl apply --server-side -k`: a client-side apply\n# records each object in an annotation, and annotations hold at most 256 KiB.\n"
 	return []emit.Artifact{{Path: KustomizationPath, Data: append([]byte(head), data...)}}, nil
 }
 
