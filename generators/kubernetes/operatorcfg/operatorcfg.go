@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
 	"go.yaml.in/yaml/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -162,6 +163,12 @@ func parse(role string, ns []string, cfg yaml.MapSlice) (Scrape, error) {
 	}
 	if err := sc.Validate(config.DefaultGlobalConfig); err != nil {
 		return Scrape{}, fmt.Errorf("operatorcfg: Prometheus refuses the generated job: %w\n%s", err, text)
+	}
+	// Prometheus 2, which the operator may run, knows only legacy names.
+	for _, rc := range sc.RelabelConfigs {
+		if err := rc.Validate(model.LegacyValidation); err != nil {
+			return Scrape{}, fmt.Errorf("operatorcfg: Prometheus 2 refuses the generated job: %w\n%s", err, text)
+		}
 	}
 	return Scrape{Role: role, Namespaces: ns, YAML: string(text), Config: &sc}, nil
 }
