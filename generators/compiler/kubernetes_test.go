@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sschema "k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/kustomize/api/krusty"
 	kustomize "sigs.k8s.io/kustomize/api/types"
@@ -25,6 +26,7 @@ import (
 	"github.com/inferobs/inferobs/generators/compiler"
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/kubernetes"
+	"github.com/inferobs/inferobs/generators/kubernetes/crdschema"
 	"github.com/inferobs/inferobs/generators/kubernetes/operatorcfg"
 )
 
@@ -89,6 +91,16 @@ func checkObject(doc []byte, paths map[string]bool) (*metav1.ObjectMeta, string,
 	}
 	kind := tm.APIVersion + " " + tm.Kind
 	strict := func(v any) error { return yaml.UnmarshalStrict(doc, v) }
+	if gv, err := k8sschema.ParseGroupVersion(tm.APIVersion); err == nil && gv.Group == crdschema.Group {
+		// The API server's validation against the CRD's OpenAPI schema.
+		var obj map[string]any
+		if err := yaml.Unmarshal(doc, &obj); err != nil {
+			return nil, kind, err
+		}
+		if err := crdschema.Validate(gv.WithKind(tm.Kind), obj); err != nil {
+			return nil, kind, fmt.Errorf("CRD schema: %w", err)
+		}
+	}
 	switch kind {
 	case "monitoring.coreos.com/v1 PrometheusRule":
 		var o monitoringv1.PrometheusRule
@@ -219,13 +231,28 @@ func compileExample(t *testing.T, name string) *compiler.Result {
 
 // TestKubernetesObjectsDecodeStrictly: every object any generator writes
 // under kubernetes/ decodes strictly (unknown fields are errors) into its
-// real Go type by kind and passes the operator's own checks: PrometheusRules
+// real Go type by kind, validates against its CRD's OpenAPI schema as the
+// API server would (generated from the API types' markers, crdschema), and
+// passes the operator's own checks: PrometheusRules
 // render and parse as the admission webhook does, monitors give a scrape
 // job Prometheus's config parser accepts (relabel actions, regexes, label
 // names, durations), the kustomization lists exactly the emitted files.
 // With a kubernetes block every object is in its namespace with its
 // labels and annotations.
 func TestKubernetesObjectsDecodeStrictly(t *testing.T) {
+	t.Run("service", func(t *testing.T) {
+		// A model behind a Service (a ServiceMonitor), annotations, DCGM.
+		r, err := compiler.CompileFiles(compiler.File{Name: "spec.cue", Data: []byte(oneSLO + `models: m: {podLabels: {"app.kubernetes.io/instance": "m"}, service: {labels: app: "m", port: "http-metrics"}}
+kubernetes: {namespace: "monitoring", labels: release: "kps", annotations: "example.com/owner": "ml", dcgmExporter: podLabels: app: "nvidia-dcgm-exporter"}
+`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kubernetesObjects(t, r)
+		if _, ok := r.Artifact("kubernetes/servicemonitor-m.yaml"); !ok {
+			t.Error("no ServiceMonitor")
+		}
+	})
 	for _, ex := range []string{"quickstart", "platform", "kube-prometheus-stack"} {
 		t.Run(ex, func(t *testing.T) {
 			r := compileExample(t, ex)
@@ -261,9 +288,11 @@ func TestKubernetesCheckRefusesBadObjects(t *testing.T) {
 	}{
 		{"misspelt PodMonitor field", "kubernetes/podmonitor-llama-3.3-70b.yaml", "portNumber:", "portNumbr:", "unknown field"},
 		{"misspelt metadata field", "kubernetes/podmonitor-llama-3.3-70b.yaml", "namespace: llm", "namespce: llm", "unknown field"},
-		{"bad relabel action", "kubernetes/podmonitor-llama-3.3-70b.yaml", "action: replace", "action: replac", "unknown relabel action"},
+		{"bad relabel action", "kubernetes/podmonitor-llama-3.3-70b.yaml", "action: replace", "action: replac", `Unsupported value: "replac"`},
+		{"bad scheme", "kubernetes/podmonitor-llama-3.3-70b.yaml", "path: /metrics", "path: /metrics\n    scheme: ftp", `scheme: Unsupported value: "ftp"`},
+		{"port out of range", "kubernetes/podmonitor-llama-3.3-70b.yaml", "portNumber: 8000", "portNumber: 80000", "less than or equal to 65535"},
 		{"bad relabel regex", "kubernetes/podmonitor-dcgm-exporter.yaml", "regex: namespace|container|pod", "regex: namespace|(container", "error parsing regexp"},
-		{"bad interval", "kubernetes/podmonitor-llama-3.3-70b.yaml", "interval: 30s", "interval: 30sec", "unknown unit"},
+		{"bad interval", "kubernetes/podmonitor-llama-3.3-70b.yaml", "interval: 30s", "interval: 30sec", "should match"},
 		{"misspelt rule field", "kubernetes/recording.yaml", "record:", "recrod:", "unknown field"},
 		{"bad expression", "kubernetes/recording.yaml", "expr: histogram_quantile(", "expr: histogram_quantile((", "parse error"},
 		{"unlisted file", kubernetes.KustomizationPath, "- recording.yaml\n", "", "emitted but not listed"},
