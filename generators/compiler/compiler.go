@@ -29,6 +29,7 @@ import (
 	"github.com/inferobs/inferobs/generators/dcgm"
 	"github.com/inferobs/inferobs/generators/docs"
 	"github.com/inferobs/inferobs/generators/emit"
+	"github.com/inferobs/inferobs/generators/kubernetes"
 	"github.com/inferobs/inferobs/generators/lint"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/generators/rules"
@@ -58,6 +59,7 @@ func Generators() []Generator {
 		{Name: "dcgm", Generate: dcgm.Generate},
 		{Name: "security", Generate: security.Generate},
 		{Name: "alertmanager", Generate: alertmanager.Generate},
+		{Name: "kubernetes", Generate: kubernetes.Generate},
 	}
 }
 
@@ -145,6 +147,13 @@ func CompileSpec(s *schema.Spec) (*Result, error) {
 		}
 		r.Artifacts = append(r.Artifacts, arts[i]...)
 	}
+	// Over every generator's objects: the size checks and the
+	// kustomization of DIR/kubernetes/.
+	more, err := kubernetes.Finish(p, r.Artifacts)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes generator: %w", err)
+	}
+	r.Artifacts = append(r.Artifacts, more...)
 	sort.Slice(r.Artifacts, func(i, j int) bool { return r.Artifacts[i].Path < r.Artifacts[j].Path })
 	return r, nil
 }

@@ -60,6 +60,7 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 	b.tiers()
 	b.models()
 	b.targetIdentity()
+	b.kubernetesObjects()
 	b.tenantsAndWorkloads()
 	b.tracing()
 	b.scrapeWarnings()

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -74,12 +75,33 @@ func prometheusRuleNode(p *plan.Plan, file string, rgs []rulefmt.RuleGroup) yaml
 	return yamlw.Map{
 		{Key: "apiVersion", Value: yamlw.Str("monitoring.coreos.com/v1")},
 		{Key: "kind", Value: yamlw.Str("PrometheusRule")},
-		{Key: "metadata", Value: yamlw.Map{
-			{Key: "labels", Value: yamlw.Strings(map[string]string{"app.kubernetes.io/managed-by": "inferobs", "environment": p.Environment})},
-			{Key: "name", Value: yamlw.Str("inferobs-" + file)},
-		}},
+		{Key: "metadata", Value: objectMeta(p, "inferobs-"+file)},
 		{Key: "spec", Value: yamlw.Map{{Key: "groups", Value: groups}}},
 	}
+}
+
+// objectMeta is the PrometheusRule's metadata, keys sorted: with a
+// kubernetes block, its namespace and its labels and annotations too (the
+// labels the stack's ruleSelector matches, release: <helm release>, say).
+func objectMeta(p *plan.Plan, name string) yamlw.Map {
+	l := map[string]string{}
+	var ann map[string]string
+	ns := ""
+	if k := p.Kubernetes(); k != nil {
+		maps.Copy(l, k.Labels)
+		ann, ns = k.Annotations, k.Namespace
+	}
+	l["app.kubernetes.io/managed-by"] = "inferobs"
+	l["environment"] = p.Environment
+	var m yamlw.Map
+	if len(ann) > 0 {
+		m = append(m, yamlw.Field{Key: "annotations", Value: yamlw.Strings(ann)})
+	}
+	m = append(m, yamlw.Field{Key: "labels", Value: yamlw.Strings(l)}, yamlw.Field{Key: "name", Value: yamlw.Str(name)})
+	if ns != "" {
+		m = append(m, yamlw.Field{Key: "namespace", Value: yamlw.Str(ns)})
+	}
+	return m
 }
 
 // node is a promtool unit-test file.

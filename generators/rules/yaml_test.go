@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	k8syaml "sigs.k8s.io/yaml"
 
+	"github.com/inferobs/inferobs/generators/kubernetes"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/schema"
 )
@@ -56,6 +57,11 @@ func typedPrometheusRule(t *testing.T, p *plan.Plan, file string, rgs []rulefmt.
 			Name:   "inferobs-" + file,
 			Labels: map[string]string{"app.kubernetes.io/managed-by": "inferobs", "environment": p.Environment},
 		},
+	}
+	if p.Kubernetes() != nil {
+		// The monitors' metadata: one namespace, label and annotation set
+		// for every object.
+		obj.ObjectMeta = kubernetes.ObjectMeta(p, "inferobs-"+file)
 	}
 	for _, g := range rgs {
 		interval := monitoringv1.Duration(g.Interval.String())
@@ -110,7 +116,7 @@ func prune(m map[string]any) {
 // promtool tests written with yamlw are byte for byte what yaml.v3 writes
 // for rulefmt's types, prometheus-operator's types and the test structs.
 func TestYAMLMatchesYAMLv3(t *testing.T) {
-	for _, ex := range []string{"quickstart", "platform"} {
+	for _, ex := range []string{"quickstart", "platform", "kube-prometheus-stack"} {
 		p := examplePlan(t, ex)
 		s, err := Build(p)
 		if err != nil {

@@ -1,0 +1,96 @@
+package kubernetes
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	kustomize "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/inferobs/inferobs/generators/emit"
+	"github.com/inferobs/inferobs/generators/plan"
+)
+
+// KustomizationPath is the kustomization listing DIR/kubernetes/.
+const KustomizationPath = Dir + "kustomization.yaml"
+
+// Size limits a Kubernetes object meets on its way to Prometheus.
+const (
+	// MaxObjectBytes: a ConfigMap's data may not exceed 1 MiB (k8s.io/api
+	// core/v1 MaxSecretSize, which ConfigMap validation applies), and etcd
+	// refuses requests over 1.5 MiB; no object inferobs writes should come
+	// near either.
+	MaxObjectBytes = 1 << 20
+	// MaxRenderedRuleBytes: the operator refuses a PrometheusRule whose
+	// spec, rendered as a rule file, exceeds half of MaxSecretSize
+	// (pkg/operator/rules.go MaxConfigMapDataSize and ValidateRule,
+	// v0.93.0), in its admission webhook and when it selects rules.
+	MaxRenderedRuleBytes = MaxObjectBytes / 2
+	// MaxClientSideApplyBytes: `kubectl apply` without --server-side keeps
+	// the whole object in the last-applied-configuration annotation, and
+	// annotations are limited to 256 KiB in total.
+	MaxClientSideApplyBytes = 256 << 10
+)
+
+// Finish runs over the artifacts of every generator: it refuses a
+// Kubernetes object the API server or the operator would refuse for its
+// size and, with a kubernetes block, adds kubernetes/kustomization.yaml
+// listing every object under kubernetes/ (sorted), with the block's
+// namespace. It returns the artifacts to add.
+func Finish(p *plan.Plan, arts []emit.Artifact) ([]emit.Artifact, error) {
+	var resources []string
+	for _, a := range arts {
+		rel, ok := strings.CutPrefix(a.Path, Dir)
+		if !ok {
+			continue
+		}
+		if a.Path == KustomizationPath {
+			return nil, fmt.Errorf("kubernetes: %s is written by the kustomization step, not by a generator", a.Path)
+		}
+		if err := checkSize(a); err != nil {
+			return nil, err
+		}
+		resources = append(resources, rel)
+	}
+	if p.Kubernetes() == nil || len(resources) == 0 {
+		return nil, nil
+	}
+	slices.Sort(resources)
+	k := kustomize.Kustomization{
+		TypeMeta:  kustomize.TypeMeta{APIVersion: kustomize.KustomizationVersion, Kind: kustomize.KustomizationKind},
+		Namespace: p.Kubernetes().Namespace,
+		Resources: resources,
+	}
+	data, err := yaml.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes: kustomization: %w", err)
+	}
+	head := Header + "# Every object inferobs writes. Apply with `kubectl apply --server-side -k`: a client-side apply\n# records each object in an annotation, and annotations hold at most 256 KiB.\n"
+	return []emit.Artifact{{Path: KustomizationPath, Data: append([]byte(head), data...)}}, nil
+}
+
+var kindPrometheusRule = []byte("\nkind: " + monitoringv1.PrometheusRuleKind + "\n")
+
+func checkSize(a emit.Artifact) error {
+	if len(a.Data) > MaxObjectBytes {
+		return fmt.Errorf("kubernetes: %s is %d bytes, over the %d bytes the API server stores in one object: split the spec's workloads or tenants so each object is smaller", a.Path, len(a.Data), MaxObjectBytes)
+	}
+	if !bytes.Contains(a.Data, kindPrometheusRule) {
+		return nil
+	}
+	var r monitoringv1.PrometheusRule
+	if err := yaml.UnmarshalStrict(a.Data, &r); err != nil {
+		return fmt.Errorf("kubernetes: %s: %w", a.Path, err)
+	}
+	rendered, err := yaml.Marshal(r.Spec)
+	if err != nil {
+		return fmt.Errorf("kubernetes: %s: %w", a.Path, err)
+	}
+	if n := len(rendered); n > MaxRenderedRuleBytes {
+		return fmt.Errorf("kubernetes: %s renders to a %d-byte rule file, over the %d bytes the Prometheus Operator accepts in one PrometheusRule: give the SLO fewer tenants or models (each SLO's rules are one object)", a.Path, n, MaxRenderedRuleBytes)
+	}
+	return nil
+}
