@@ -10,9 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
 	"github.com/inferobs/inferobs/generators/emit"
@@ -73,7 +71,7 @@ func (c *ctx) kubernetesObjects(dashboards []emit.Artifact) ([]emit.Artifact, er
 	if k == nil {
 		return nil, nil
 	}
-	ds := c.validateKubernetes(k)
+	var ds diag.List
 	var out []emit.Artifact
 	for _, l := range c.layers {
 		data, ok := artifactData(dashboards, "grafana/"+l.slug+".json")
@@ -224,33 +222,6 @@ func lastAppliedTooLarge(obj *corev1.ConfigMap) (int, bool) {
 	}
 	a[corev1.LastAppliedConfigAnnotation] = string(j)
 	return len(j), apivalidation.ValidateAnnotationsSize(a) != nil
-}
-
-// validateKubernetes checks the labels and annotations the dashboard
-// objects carry with the API server's own validation.
-func (c *ctx) validateKubernetes(k *schema.Kubernetes) diag.List {
-	var ds diag.List
-	add := func(path []string, errs field.ErrorList) {
-		for _, e := range errs {
-			ds = append(ds, c.errorf(path, "%s", e.ErrorBody()))
-		}
-	}
-	for _, key := range slices.Sorted(maps.Keys(k.Labels)) {
-		add([]string{"kubernetes", "labels", key}, metav1validation.ValidateLabels(map[string]string{key: k.Labels[key]}, field.NewPath("labels")))
-	}
-	for _, key := range slices.Sorted(maps.Keys(k.Dashboards.Labels)) {
-		add([]string{"kubernetes", "dashboards", "labels", key}, metav1validation.ValidateLabels(map[string]string{key: k.Dashboards.Labels[key]}, field.NewPath("labels")))
-	}
-	for _, key := range slices.Sorted(maps.Keys(k.Annotations)) {
-		add([]string{"kubernetes", "annotations", key}, apivalidation.ValidateAnnotations(map[string]string{key: k.Annotations[key]}, field.NewPath("annotations")))
-	}
-	if k.Dashboards.Folder != "" {
-		add([]string{"kubernetes", "dashboards", "folderAnnotation"}, apivalidation.ValidateAnnotations(map[string]string{k.Dashboards.FolderAnnotation: k.Dashboards.Folder}, field.NewPath("annotations")))
-	}
-	for _, key := range slices.Sorted(maps.Keys(k.Dashboards.GrafanaOperator)) {
-		add([]string{"kubernetes", "dashboards", "grafanaOperator", "instanceSelector", key}, metav1validation.ValidateLabels(map[string]string{key: k.Dashboards.GrafanaOperator[key]}, field.NewPath("matchLabels")))
-	}
-	return ds
 }
 
 func (c *ctx) errorf(path []string, format string, args ...any) diag.Diagnostic {

@@ -265,8 +265,8 @@ func TestNoGrafanaOperatorNoGrafanaDashboards(t *testing.T) {
 	}
 }
 
-// TestDashboardObjectErrors: labels the API server would refuse are
-// positioned errors.
+// TestDashboardObjectErrors: labels and annotations the API server would
+// refuse are positioned errors of the planner, before any object is built.
 func TestDashboardObjectErrors(t *testing.T) {
 	for name, block := range map[string]string{
 		"kubernetes.dashboards.labels":           `kubernetes: {namespace: "obs", dashboards: labels: "bad key!": "1"}`,
@@ -275,11 +275,25 @@ func TestDashboardObjectErrors(t *testing.T) {
 		"kubernetes.dashboards.grafanaOperator":  `kubernetes: {namespace: "obs", dashboards: grafanaOperator: instanceSelector: "a/b/c": "x"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := examplePlan(t, "quickstart", schema.File{Name: "k.cue", Data: []byte(block)})
-			_, err := dashboards.Generate(p)
-			if err == nil {
-				t.Fatal("no error")
+			dir := filepath.Join("..", "..", "examples", "quickstart")
+			names, _ := filepath.Glob(filepath.Join(dir, "*.cue"))
+			var files []schema.File
+			for _, n := range names {
+				data, err := os.ReadFile(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, schema.File{Name: n, Data: data})
 			}
+			s, ds := schema.LoadFiles(append(files, schema.File{Name: "k.cue", Data: []byte(block)}))
+			if ds.HasErrors() {
+				t.Fatal(ds.Err())
+			}
+			p, ds := plan.New(s)
+			if p != nil {
+				t.Fatal("planned")
+			}
+			err := ds.Err()
 			if !strings.Contains(err.Error(), "k.cue:1:") || !strings.Contains(err.Error(), name) {
 				t.Errorf("error not positioned at %s in k.cue: %v", name, err)
 			}

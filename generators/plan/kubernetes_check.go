@@ -29,10 +29,22 @@ func (b *builder) kubernetesObjects() {
 	for _, l := range slices.Sorted(maps.Keys(k.Labels)) {
 		labelKV([]string{"kubernetes", "labels", l}, "label", l, k.Labels[l])
 	}
-	for _, a := range slices.Sorted(maps.Keys(k.Annotations)) {
-		if errs := validation.IsQualifiedName(a); len(errs) > 0 {
-			b.errorf([]string{"kubernetes", "annotations", a}, "annotation key %q is not a Kubernetes annotation key: %s", a, strings.Join(errs, "; "))
+	for _, l := range slices.Sorted(maps.Keys(k.Dashboards.Labels)) {
+		labelKV([]string{"kubernetes", "dashboards", "labels", l}, "dashboard label", l, k.Dashboards.Labels[l])
+	}
+	for _, l := range slices.Sorted(maps.Keys(k.Dashboards.GrafanaOperator)) {
+		labelKV([]string{"kubernetes", "dashboards", "grafanaOperator", "instanceSelector", l}, "instance selector label", l, k.Dashboards.GrafanaOperator[l])
+	}
+	annotationKey := func(path []string, a string) {
+		if errs := validation.IsQualifiedName(strings.ToLower(a)); len(errs) > 0 {
+			b.errorf(path, "annotation key %q is not a Kubernetes annotation key: %s", a, strings.Join(errs, "; "))
 		}
+	}
+	for _, a := range slices.Sorted(maps.Keys(k.Annotations)) {
+		annotationKey([]string{"kubernetes", "annotations", a}, a)
+	}
+	if k.Dashboards.Folder != "" {
+		annotationKey([]string{"kubernetes", "dashboards", "folderAnnotation"}, k.Dashboards.FolderAnnotation)
 	}
 	if k.Monitors == "none" {
 		return
