@@ -100,6 +100,8 @@ type sloClass struct {
 	labels map[string]string
 	// literal writes annotations with the instance's names (one instance).
 	literal bool
+	// scope tells apart classes whose rules have the same name and labels.
+	scope string
 }
 
 func (c *sloClass) sel(name string) *parser.VectorSelector { return promql.Sel(name, c.match...) }
@@ -112,7 +114,9 @@ func (c *sloClass) instances() []*plan.SLO {
 	return out
 }
 
-// sloClasses splits the sets of one SLO id into classes.
+// sloClasses splits the sets of one SLO id into classes: sets whose
+// recorded series the same rules derive (the same SLI type, objective and
+// tenant label: in practice all of them).
 func sloClasses(p *plan.Plan, sets []*plan.SLOSet) []*sloClass {
 	if perInstance {
 		var out []*sloClass
@@ -124,17 +128,38 @@ func sloClasses(p *plan.Plan, sets []*plan.SLOSet) []*sloClass {
 		}
 		return out
 	}
+	return splitClasses(sets, sets, func(set *plan.SLOSet) string {
+		s := set.First()
+		if !acrossModels {
+			return s.Model.Name
+		}
+		return fmt.Sprint(s.SLI.Type, s.Budget, s.Target, set.By)
+	})
+}
+
+// alertClasses splits a class by its alerts' annotation text, which
+// differs between models whose SLIs read different families.
+func alertClasses(p *plan.Plan, c *sloClass) []*sloClass {
+	if c.literal {
+		return []*sloClass{c}
+	}
+	return splitClasses(c.sets, c.sets, func(set *plan.SLOSet) string {
+		return fmt.Sprint(burnAnnotationsOf(p, set.First(), p.Tiers[0], false))
+	})
+}
+
+// splitClasses groups sets by key, each class selecting its sets' series
+// among those of all: an equality for each identity label its instances
+// share, and a model regex where other sets record under the same names.
+func splitClasses(sets, all []*plan.SLOSet, key func(*plan.SLOSet) string) []*sloClass {
 	var out []*sloClass
 	byKey := map[string]*sloClass{}
 	for _, set := range sets {
-		key := classKey(p, set)
-		if !acrossModels {
-			key = set.First().Model.Name
-		}
-		c, ok := byKey[key]
+		k := key(set)
+		c, ok := byKey[k]
 		if !ok {
 			c = &sloClass{first: set.First()}
-			byKey[key] = c
+			byKey[k] = c
 			out = append(out, c)
 		}
 		c.sets = append(c.sets, set)
@@ -150,24 +175,17 @@ func sloClasses(p *plan.Plan, sets []*plan.SLOSet) []*sloClass {
 			case same:
 				c.labels[k] = v
 				c.match = append(c.match, promql.Eq(k, v))
-			case k == library.LabelModel && len(c.sets) < len(sets):
-				// Other classes of the SLO record under the same names.
+			case k == library.LabelModel && len(c.sets) < len(all):
 				names := make([]string, len(c.sets))
 				for i, set := range c.sets {
 					names[i] = set.First().Model.Name
 				}
 				c.match = append(c.match, promql.Re(k, alternation(names)))
+				c.scope = c.match[len(c.match)-1].String()
 			}
 		}
 	}
 	return out
-}
-
-// classKey is what the derived rules of a set depend on besides the
-// identity labels they select: sets with the same key share their rules.
-func classKey(p *plan.Plan, set *plan.SLOSet) string {
-	s := set.First()
-	return fmt.Sprint(s.SLI.Type, s.Source, s.Budget, s.Target, s.Objective, set.By, burnAnnotationsOf(p, s, p.Tiers[0], false))
 }
 
 // alternation is a regex matching exactly the given values.
@@ -383,15 +401,17 @@ func sloRules(p *plan.Plan, c *sloClass) [4][]Rule {
 		sloRule(library.RecObjective, l, constant(c, s.Target)),
 		sloRule(library.RecErrorBudget, l, constant(c, s.Budget)))
 
-	for _, t := range p.Tiers {
-		if !t.CanFire(s.Budget) {
-			continue // the planner warns; docs/alerts.md lists it as not generated
-		}
-		a := burnAlert(p, c, t)
-		if isFast(t.Long) && isFast(t.Short) {
-			out[layerFast] = append(out[layerFast], a)
-		} else {
-			out[layerSlow] = append(out[layerSlow], a)
+	for _, ac := range alertClasses(p, c) {
+		for _, t := range p.Tiers {
+			if !t.CanFire(s.Budget) {
+				continue // the planner warns; docs/alerts.md lists it as not generated
+			}
+			a := burnAlert(p, ac, t)
+			if isFast(t.Long) && isFast(t.Short) {
+				out[layerFast] = append(out[layerFast], a)
+			} else {
+				out[layerSlow] = append(out[layerSlow], a)
+			}
 		}
 	}
 	return out
@@ -420,6 +440,7 @@ func burnAlert(p *plan.Plan, c *sloClass, t plan.Tier) Rule {
 		For:         t.For,
 		Labels:      l,
 		Annotations: burnAnnotationsOf(p, s, t, c.literal),
+		scope:       c.scope,
 	}
 }
 
