@@ -121,6 +121,10 @@ func testsFor(p *plan.Plan, alerts map[string][]Rule, order map[string][]string)
 			tf.RuleFiles = append(tf.RuleFiles, "../prometheus/"+r+".yaml")
 		}
 		data := []byte(header + "# Run with: promtool test rules " + name + ".yaml (from this directory).\n")
+		if useYAMLv3 {
+			arts = append(arts, emit.Artifact{Path: "tests/" + name + ".yaml", Data: encodeV3(data, tf)})
+			continue
+		}
 		arts = append(arts, emit.Artifact{Path: "tests/" + name + ".yaml", Data: yamlw.Append(data, tf.node())})
 	}
 	return arts, nil
