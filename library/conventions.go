@@ -77,6 +77,19 @@ func RecQuantile(family string, q float64) string {
 	return "model:" + SanitizeName(family) + ":" + QuantileName(q) + "_rate5m"
 }
 
+// RecBucketRate is the recorded bucket rate of a latency histogram per
+// model (summed by le over the 5m rate window), which its quantiles read,
+// e.g. model:vllm_time_to_first_token_seconds_bucket:rate5m.
+func RecBucketRate(family string) string {
+	return "model:" + SanitizeName(family) + "_bucket:rate5m"
+}
+
+// RecTenantBucketRate is the recorded bucket rate of a gateway span's
+// durations per tenant and model, which its quantiles read.
+func RecTenantBucketRate(family, span string) string {
+	return "tenant:" + SanitizeName(family) + "_" + SanitizeName(span) + "_bucket:rate5m"
+}
+
 // RecTenantQuantile is the recorded gateway quantile per tenant and model.
 func RecTenantQuantile(family, span string, q float64) string {
 	return "tenant:" + SanitizeName(family) + "_" + SanitizeName(span) + ":" + QuantileName(q) + "_rate5m"

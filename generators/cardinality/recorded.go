@@ -38,6 +38,9 @@ type RuleKind struct {
 	// than one when a label varies inside the instance, e.g. token_type).
 	Series      int
 	SeriesLabel string // the label that varies, when Series > 1
+	// Les, when set, counts the series of one name per instance instead
+	// of Series: one per le value of a recorded bucket rate.
+	Les func(x Instance, name string) int
 	// When says in words when the kind applies.
 	When string
 	// Names returns the names the kind records for one instance; none when
@@ -122,11 +125,38 @@ var ruleKinds = []RuleKind{
 	{ID: "gpu-cost", Scope: PerModel, Series: 1, When: "every model", Names: always(library.RecGPUCost)},
 	{ID: "effective-cost", Scope: PerModel, Series: 1, When: "every model", Names: always(library.RecEffectiveCost)},
 
+	{ID: "latency-bucket-rates", Scope: PerModel, When: "the bucket rates (by le) of each TTFT, ITL, E2E and queue-time histogram, which its quantiles read",
+		Names: func(x Instance) []string {
+			var out []string
+			for _, fam := range families(x.Model, latencyRoles...) {
+				out = append(out, library.RecBucketRate(fam))
+			}
+			return out
+		},
+		Les: func(x Instance, name string) int {
+			for _, r := range latencyRoles {
+				if f, ok := x.Model.Metric(r); ok && library.RecBucketRate(f.Name) == name {
+					return len(f.Buckets) + 1
+				}
+			}
+			return 0
+		},
+		Reads: func(m *plan.Model) []string { return families(m, latencyRoles...) }},
+
 	// Per (tenant, model) pair served at the gateway (tracing set).
 	{ID: "tenant-requests", Scope: PerTenantModel, Series: 1, When: "tracing set", Names: always(library.RecTenantRequests)},
 	{ID: "tenant-error-ratio", Scope: PerTenantModel, Series: 1, When: "tracing set", Names: always(library.RecTenantErrorRatio)},
 	{ID: "tenant-spend", Scope: PerTenantModel, Series: 1, When: "tracing set and the model has pricing", Names: withPricing(library.RecTenantSpend)},
 	{ID: "tenant-gpu-cost", Scope: PerTenantModel, Series: 1, When: "tracing set", Names: always(library.RecTenantGPUCost)},
+	{ID: "tenant-bucket-rates", Scope: PerTenantModel, When: "the bucket rates (by le) of each configured gateway span, which its quantiles read",
+		Names: func(x Instance) []string {
+			var out []string
+			for _, span := range spanNames(x.Plan) {
+				out = append(out, library.RecTenantBucketRate(x.Plan.Tracing.SpanMetrics.DurationFamily, span))
+			}
+			return out
+		},
+		Les: func(x Instance, _ string) int { return len(x.Plan.Tracing.Buckets) + 1 }},
 	{ID: "tenant-quantiles", Scope: PerTenantModel, Series: 1, When: "4 quantiles per configured gateway span",
 		Names: func(x Instance) []string {
 			var out []string
@@ -297,7 +327,7 @@ func RecordedSeries(p *plan.Plan) map[string]int {
 	for _, k := range ruleKinds {
 		for _, x := range Instances(p, k.Scope) {
 			for _, n := range k.Names(x) {
-				out[n] += k.Series
+				out[n] += k.series(x, n)
 			}
 		}
 	}
@@ -309,6 +339,7 @@ func recorded(p *plan.Plan) []Family {
 	type acc struct {
 		kind  RuleKind
 		count int
+		les   []int // per instance, for kinds that count le values
 	}
 	byName := map[string]*acc{}
 	var order []string
@@ -322,6 +353,9 @@ func recorded(p *plan.Plan) []Family {
 					order = append(order, n)
 				}
 				a.count++
+				if a.kind.Les != nil {
+					a.les = append(a.les, a.kind.Les(x, n))
+				}
 			}
 		}
 	}
@@ -329,7 +363,9 @@ func recorded(p *plan.Plan) []Family {
 	for _, n := range order {
 		a := byName[n]
 		f := Formula{T(string(a.kind.Scope), a.count)}
-		if a.kind.Series > 1 {
+		if a.kind.Les != nil {
+			f = lesFormula(a.kind.Scope, a.les)
+		} else if a.kind.Series > 1 {
 			f = append(f, T(a.kind.SeriesLabel, a.kind.Series))
 		}
 		out = append(out, Family{
@@ -338,6 +374,31 @@ func recorded(p *plan.Plan) []Family {
 		})
 	}
 	return out
+}
+
+// series is how many series the kind records under one name for x.
+func (k RuleKind) series(x Instance, name string) int {
+	if k.Les != nil {
+		return k.Les(x, name)
+	}
+	return k.Series
+}
+
+// lesFormula counts series with per-instance le values: instances × le
+// values when they agree, else their sum.
+func lesFormula(scope Scope, les []int) Formula {
+	same := true
+	for _, n := range les {
+		same = same && n == les[0]
+	}
+	if same {
+		return Formula{T(string(scope), len(les)), T("le values", les[0])}
+	}
+	terms := make([]Term, len(les))
+	for i, n := range les {
+		terms[i] = T("le values", n)
+	}
+	return Formula{Sum(string(scope), terms...)}
 }
 
 func recordedAdvice(s Scope) string {

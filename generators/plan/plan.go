@@ -39,6 +39,9 @@ type Plan struct {
 	Workloads []*Workload // sorted by name
 	SLOs      []*SLO      // sorted by workload, kind, model, tenant
 	Tracing   *Tracing    // nil without a tracing block
+	// SLOSets group the SLOs that share everything but the tenant: one set
+	// per workload SLO and model, in the order of SLOs.
+	SLOSets []*SLOSet
 
 	// Aggregations are the vmagent stream aggregation rules for the plan's
 	// high-cardinality histograms; Aggregate (cardinality.streamAggregation)
@@ -187,6 +190,34 @@ func (s *SLO) LabelNames() []string {
 	return names
 }
 
+// SLOSet is the instances of one workload SLO on one model: one for an
+// engine SLO, one per tenant at the gateway. They share the SLI but for
+// the tenant matcher, the objective and the tiers, so one set of rules
+// evaluates them all, keeping the tenant label apart.
+type SLOSet struct {
+	Instances []*SLO // sorted by tenant
+	// SLI selects every instance's events: the gateway SLI with the
+	// tenant equality replaced by one matcher for the set's tenants.
+	SLI SLI
+	// By is the label the event rates keep, one series per instance: the
+	// tracing's tenant label, or none for an engine SLO.
+	By string
+}
+
+// First is the set's first instance, which stands for what they share.
+func (s *SLOSet) First() *SLO { return s.Instances[0] }
+
+// Tenants returns the set's tenant names, in order (none for an engine SLO).
+func (s *SLOSet) Tenants() []string {
+	var out []string
+	for _, i := range s.Instances {
+		if i.Tenant != nil {
+			out = append(out, i.Tenant.Name)
+		}
+	}
+	return out
+}
+
 // SLIType says how an SLI counts events.
 type SLIType string
 
@@ -244,9 +275,22 @@ type SLI struct {
 	Unit string
 	// Describe says in words what a good event is.
 	Describe string
+	// describeTenant renders Describe with another text in the place of
+	// the quoted tenant name (nil when the SLI is not per tenant).
+	describeTenant func(tenant string) string
 	// Example describes concrete series that feed the SLI, for generated
 	// tests, the simulator and cardinality checks.
 	Example Example
+}
+
+// DescribeWith is Describe with tenant, as written, where Describe has
+// the instance's quoted tenant name (a template that renders it, say);
+// Describe itself when the SLI is not per tenant.
+func (s SLI) DescribeWith(tenant string) string {
+	if s.describeTenant == nil {
+		return s.Describe
+	}
+	return s.describeTenant(tenant)
 }
 
 // Shape says how an SLI's example series produce events.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,51 @@ func (b *builder) slos() {
 		}
 	}
 	sortSLOs(b.p.SLOs)
+	b.sloSets()
+}
+
+// sloSets groups the sorted SLOs into sets that differ only by tenant.
+func (b *builder) sloSets() {
+	var cur *SLOSet
+	for _, s := range b.p.SLOs {
+		if cur == nil || cur.First().ID != s.ID || cur.First().Model != s.Model {
+			cur = &SLOSet{}
+			b.p.SLOSets = append(b.p.SLOSets, cur)
+		}
+		cur.Instances = append(cur.Instances, s)
+	}
+	for _, set := range b.p.SLOSets {
+		set.SLI = set.First().SLI
+		if set.First().Tenant == nil {
+			continue
+		}
+		// One matcher for the set's tenants, escaped by construction.
+		label := b.p.Tracing.TenantLabel
+		names := set.Tenants()
+		m := promql.Eq(label, names[0])
+		if len(names) > 1 {
+			m = promql.Re(label, alternation(names))
+		}
+		set.By = label
+		set.SLI.Good = withTenants(set.SLI.Good, label, m)
+		set.SLI.Total = withTenants(set.SLI.Total, label, m)
+	}
+}
+
+// withTenants replaces the tenant matcher of each selection with m.
+func withTenants(sels []Selector, label string, m *labels.Matcher) []Selector {
+	out := make([]Selector, len(sels))
+	for i, sel := range sels {
+		ms := make([]*labels.Matcher, len(sel.Matchers))
+		for j, x := range sel.Matchers {
+			if x.Name == label {
+				x = m
+			}
+			ms[j] = x
+		}
+		out[i] = Selector{Series: sel.Series, Matchers: ms}
+	}
+	return out
 }
 
 func presetSLO(p library.Preset, k library.SLOKind) (library.PresetSLO, bool) {
@@ -301,7 +347,10 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		ms := append(clone(matchers), promql.Eq(sm.Labels.SpanName, name))
 		sli.Good = []Selector{{tr.DurationBuckets(), append(clone(ms), leMatcher(sli.LeTexts))}}
 		sli.Total = []Selector{totalOf(tr.DurationBuckets(), sm.DurationFamily+"_bucket", sm.DurationFamily+"_count", ms)}
-		sli.Describe = fmt.Sprintf("%q spans of tenant %q no longer than %s", name, s.Tenant.Name, fmtSeconds(s.Threshold))
+		threshold := fmtSeconds(s.Threshold)
+		sli.describeTenant = func(tenant string) string {
+			return fmt.Sprintf("%q spans of tenant %s no longer than %s", name, tenant, threshold)
+		}
 		sli.Example = Example{Shape: ShapeHistogram,
 			Good:  series(tr.DurationBuckets(), ms, "le", sli.LeTexts[0]),
 			Total: exampleOf(sli.Total[0])}
@@ -315,7 +364,9 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		sli.Family = sm.CallsSeries
 		sli.Good = []Selector{{sm.CallsSeries, append(clone(ms), promql.Neq(sm.Labels.StatusCode, sm.StatusError))}}
 		sli.Total = []Selector{{sm.CallsSeries, ms}}
-		sli.Describe = fmt.Sprintf("%q spans of tenant %q without an error status", name, s.Tenant.Name)
+		sli.describeTenant = func(tenant string) string {
+			return fmt.Sprintf("%q spans of tenant %s without an error status", name, tenant)
+		}
 		sli.Example = Example{Shape: ShapePartition,
 			Good: series(sm.CallsSeries, ms, sm.Labels.StatusCode, library.StatusCodeOK),
 			Bad:  series(sm.CallsSeries, ms, sm.Labels.StatusCode, sm.StatusError)}
@@ -323,6 +374,7 @@ func (b *builder) gatewaySLI(s *SLO, path []string) bool {
 		b.errorf(append(path, "source"), "the gateway cannot measure %s: spanmetrics carry span durations and statuses only; use source: \"engine\"", s.Kind)
 		return false
 	}
+	sli.Describe = sli.describeTenant(strconv.Quote(s.Tenant.Name))
 	s.SLI = sli
 	return true
 }

@@ -16,23 +16,92 @@ const rateWindow = 5 * time.Minute
 // engineGroups records, per model, latency quantiles, token and request
 // rates, scheduler state and cache ratios (group inferobs:engine), the cost
 // series (inferobs:cost) and, with tracing, the per-tenant gateway series
-// (inferobs:tenant). All go to prometheus/recording.yaml.
+// (inferobs:tenant). All go to prometheus/recording.yaml. Each latency
+// histogram is aggregated once per evaluation (inferobs:histograms, the
+// bucket rates) and its quantiles read that, one rule per family and
+// quantile for every model, instead of each quantile recomputing the rate
+// of every bucket of every replica.
 func engineGroups(p *plan.Plan) []Group {
+	hist := Group{File: "recording", Name: "inferobs:histograms", Interval: p.EvaluationInterval}
 	eng := Group{File: "recording", Name: "inferobs:engine", Interval: p.EvaluationInterval}
 	cost := Group{File: "recording", Name: "inferobs:cost", Interval: p.EvaluationInterval}
+	var families []string
+	seen := map[string]bool{}
+	for _, m := range p.Models {
+		for _, fam := range quantileFamilies(m) {
+			hist.Rules = append(hist.Rules, modelRule(library.RecBucketRate(fam.Name), m,
+				promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), rateWindow), "le")))
+			if !seen[fam.Name] {
+				seen[fam.Name] = true
+				families = append(families, fam.Name)
+			}
+		}
+	}
+	for _, fam := range families {
+		eng.Rules = append(eng.Rules, quantileRules(p, library.RecBucketRate(fam), func(q float64) string { return library.RecQuantile(fam, q) })...)
+	}
 	for _, m := range p.Models {
 		eng.Rules = append(eng.Rules, modelRules(m)...)
 		cost.Rules = append(cost.Rules, costRules(p, m)...)
 	}
-	groups := []Group{eng, cost}
-	if p.Tracing != nil {
-		ten := Group{File: "recording", Name: "inferobs:tenant", Interval: p.EvaluationInterval}
-		for _, m := range p.Models {
-			ten.Rules = append(ten.Rules, tenantRules(p, m)...)
-		}
-		groups = append(groups, ten)
+	if p.Tracing == nil {
+		return []Group{hist, eng, cost}
 	}
-	return groups
+	ten := Group{File: "recording", Name: "inferobs:tenant", Interval: p.EvaluationInterval}
+	recorded := map[string]bool{}
+	for _, m := range p.Models {
+		rs, hs := tenantRules(p, m)
+		ten.Rules = append(ten.Rules, rs...)
+		hist.Rules = append(hist.Rules, hs...)
+		for _, h := range hs {
+			recorded[h.Record] = true
+		}
+	}
+	fam := p.Tracing.SpanMetrics.DurationFamily
+	var qs []Rule
+	for _, span := range gatewaySpans(p) {
+		if buckets := library.RecTenantBucketRate(fam, span); recorded[buckets] {
+			qs = append(qs, quantileRules(p, buckets, func(q float64) string { return library.RecTenantQuantile(fam, span, q) })...)
+		}
+	}
+	ten.Rules = append(qs, ten.Rules...)
+	return []Group{hist, eng, cost, ten}
+}
+
+// quantileRules record each quantile of a recorded bucket rate, for every
+// series of it at once (the labels come from the series), read from the
+// histogram group with one evaluation of write lag tolerated.
+func quantileRules(p *plan.Plan, buckets string, name func(q float64) string) []Rule {
+	var rs []Rule
+	for _, q := range library.Quantiles() {
+		e := promql.Call("histogram_quantile", promql.Num(q), promql.OverTime("last", promql.Sel(buckets), lagReads*p.EvaluationInterval))
+		rs = append(rs, Rule{Record: name(q), Expr: e})
+	}
+	return rs
+}
+
+// quantileFamilies are the model's latency histograms whose quantiles are
+// recorded.
+func quantileFamilies(m *plan.Model) []library.Metric {
+	var out []library.Metric
+	for _, role := range quantileRoles {
+		if fam, ok := m.Metric(role); ok && fam.Type == library.Histogram {
+			out = append(out, fam)
+		}
+	}
+	return out
+}
+
+// gatewaySpans are the configured spans whose duration quantiles are
+// recorded per tenant.
+func gatewaySpans(p *plan.Plan) []string {
+	var out []string
+	for _, kind := range []library.SLOKind{library.SLOTTFT, library.SLOE2E} {
+		if name, ok := p.Tracing.Spec.Spans[kind]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func modelLabels(m *plan.Model) map[string]string {
@@ -54,16 +123,6 @@ func rateSum(m *plan.Model, series string, extra ...*labels.Matcher) promql.Expr
 
 func modelRules(m *plan.Model) []Rule {
 	var rs []Rule
-	for _, role := range quantileRoles {
-		fam, ok := m.Metric(role)
-		if !ok || fam.Type != library.Histogram {
-			continue
-		}
-		for _, q := range library.Quantiles() {
-			e := promql.Call("histogram_quantile", promql.Num(q), promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), rateWindow), "le"))
-			rs = append(rs, modelRule(library.RecQuantile(fam.Name, q), m, e))
-		}
-	}
 	for _, tt := range []struct {
 		kind string
 		role library.Role
@@ -192,9 +251,10 @@ func costRules(p *plan.Plan, m *plan.Model) []Rule {
 }
 
 // tenantRules record per-tenant gateway series for one model: request and
-// error rates, latency quantiles per configured span, and the model's spend
-// and GPU cost shared out by each tenant's share of its requests.
-func tenantRules(p *plan.Plan, m *plan.Model) []Rule {
+// error rates, and the model's spend and GPU cost shared out by each
+// tenant's share of its requests; hist are the bucket rates per configured
+// span, for the histogram group (the quantiles read them).
+func tenantRules(p *plan.Plan, m *plan.Model) (rs, hist []Rule) {
 	tr := p.Tracing
 	sm := tr.SpanMetrics
 	span, ok := tr.Spec.Spans[library.SLOE2E]
@@ -202,7 +262,7 @@ func tenantRules(p *plan.Plan, m *plan.Model) []Rule {
 		span, ok = tr.Spec.Spans[library.SLOTTFT]
 	}
 	if !ok || !servedAtGateway(p, m) {
-		return nil
+		return nil, nil
 	}
 	byTenant := func(e promql.Expr, extra ...string) promql.Expr {
 		agg := promql.Sum(e, append([]string{tr.TenantLabel}, extra...)...)
@@ -216,22 +276,15 @@ func tenantRules(p *plan.Plan, m *plan.Model) []Rule {
 		return promql.Sel(sm.CallsSeries, append([]*labels.Matcher{model, promql.Eq(sm.Labels.SpanName, span)}, extra...)...)
 	}
 	reqs := recordedModel(library.RecTenantRequests, m)
-	rs := []Rule{
+	rs = []Rule{
 		modelRule(library.RecTenantRequests, m, byTenant(promql.Rate(calls(), rateWindow))),
 		modelRule(library.RecTenantErrorRatio, m, promql.Div(
 			byTenant(promql.Rate(calls(promql.Eq(sm.Labels.StatusCode, sm.StatusError)), rateWindow)),
 			promql.Paren(promql.Gt(reqs, promql.Num(0))), promql.Matching{On: true, Labels: []string{library.LabelTenant}})),
 	}
-	for _, kind := range []library.SLOKind{library.SLOTTFT, library.SLOE2E} {
-		name, ok := tr.Spec.Spans[kind]
-		if !ok {
-			continue
-		}
+	for _, name := range gatewaySpans(p) {
 		bucket := promql.Sel(tr.DurationBuckets(), model, promql.Eq(sm.Labels.SpanName, name))
-		for _, q := range library.Quantiles() {
-			e := promql.Call("histogram_quantile", promql.Num(q), byTenant(promql.Rate(bucket, rateWindow), "le"))
-			rs = append(rs, modelRule(library.RecTenantQuantile(sm.DurationFamily, name, q), m, e))
-		}
+		hist = append(hist, modelRule(library.RecTenantBucketRate(sm.DurationFamily, name), m, byTenant(promql.Rate(bucket, rateWindow), "le")))
 	}
 	share := promql.Div(reqs, promql.Call("scalar", promql.Sum(reqs)))
 	rs = append(rs, Rule{Record: library.RecTenantGPUCost, Expr: promql.Mul(share, promql.Call("scalar", recordedModel(library.RecGPUCost, m))), Labels: costLabels(p, m)})
@@ -239,7 +292,7 @@ func tenantRules(p *plan.Plan, m *plan.Model) []Rule {
 		spend := promql.Call("scalar", promql.Sum(recordedModel(library.RecTokenSpend, m)))
 		rs = append(rs, Rule{Record: library.RecTenantSpend, Expr: promql.Mul(share, spend), Labels: costLabels(p, m)})
 	}
-	return rs
+	return rs, hist
 }
 
 // servedAtGateway reports whether any workload serves the model to tenants.

@@ -39,3 +39,10 @@ func PredictedTiers(p *plan.Plan, s *plan.SLO, ph []Phase, evalEvery, lag int) [
 	}
 	return out
 }
+
+// PerInstance makes Build write every SLO instance's rules apart (the
+// layout before vectorisation) until restore is called.
+func PerInstance() (restore func()) {
+	perInstance = true
+	return func() { perInstance = false }
+}

@@ -50,6 +50,9 @@ func RuleFile(groups []Group) ([]byte, error) {
 func encodeRuleFile(rgs []rulefmt.RuleGroup) ([]byte, error) {
 	// Every expression was parsed back in ruleGroups; the tests load every
 	// file through rulefmt (TestRuleFilesLoad).
+	if useYAMLv3 {
+		return encodeV3([]byte(header), rulefmt.RuleGroups{Groups: rgs}), nil
+	}
 	return yamlw.Append([]byte(header), ruleFileNode(rgs)), nil
 }
 
@@ -63,5 +66,8 @@ func PrometheusRule(p *plan.Plan, file string, groups []Group) ([]byte, error) {
 }
 
 func encodePrometheusRule(p *plan.Plan, file string, rgs []rulefmt.RuleGroup) ([]byte, error) {
+	if useYAMLv3 {
+		return encodeV3([]byte(header), prometheusRuleTree(p, file, rgs)), nil
+	}
 	return yamlw.Append([]byte(header), prometheusRuleNode(p, file, rgs)), nil
 }

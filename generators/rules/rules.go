@@ -31,6 +31,9 @@ type Rule struct {
 	For         time.Duration
 	Labels      map[string]string
 	Annotations map[string]string
+	// scope tells apart rules of the same name and labels that select
+	// disjoint series (one alert per family text, each for its models).
+	scope string
 }
 
 // Name is the record or alert name.

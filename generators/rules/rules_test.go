@@ -317,16 +317,20 @@ func TestStreamAggregationReadsAggregatedSeries(t *testing.T) {
 		t.Fatalf("TTFT SLI reads %s, not an aggregated series", ttft.SLI.Good[0].Series)
 	}
 	set, _ := rulesOf(r)
-	sawQuantile := false
+	// The quantiles read the bucket rates, which read the aggregated series.
+	sawBuckets, sawQuantile := false, false
 	for _, g := range set {
 		for _, rule := range g.Rules {
-			if strings.Contains(rule.Record, ":p95_rate5m") && strings.Contains(rule.Expr, ":1m_without_") {
+			if strings.HasSuffix(rule.Record, "_bucket:rate5m") && strings.HasPrefix(rule.Record, "model:") && strings.Contains(rule.Expr, ":1m_without_") {
+				sawBuckets = true
+			}
+			if strings.Contains(rule.Record, ":p95_rate5m") && strings.Contains(rule.Expr, "_bucket:rate5m[") {
 				sawQuantile = true
 			}
 		}
 	}
-	if !sawQuantile {
-		t.Error("quantile rules do not read aggregated series")
+	if !sawBuckets || !sawQuantile {
+		t.Errorf("bucket rates read aggregated series: %v; quantiles read the bucket rates: %v", sawBuckets, sawQuantile)
 	}
 	dir := writeOut(t, r)
 	res, err := ruletest.RunFile(filepath.Join(dir, "tests", "slo-support-chat-ttft.yaml"))

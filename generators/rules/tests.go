@@ -14,7 +14,6 @@ import (
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/generators/promql"
 	"github.com/inferobs/inferobs/generators/yamlw"
-	"github.com/inferobs/inferobs/library"
 )
 
 // promtool's unit-test file format.
@@ -101,17 +100,13 @@ func testsFor(p *plan.Plan, alerts map[string][]Rule, order map[string][]string)
 		}
 		f.tests = append(f.tests, tg...)
 	}
-	// Instances of one SLO id on one model differ only by tenant label
-	// values: test the first tenant's as the representative.
-	tested := map[string]bool{}
-	for _, slo := range p.SLOs {
-		key := slo.ID + "\x00" + slo.Model.Name
-		if tested[key] {
-			continue
-		}
-		tested[key] = true
-		rf := SLOFile(slo)
-		fast, slow := sloTests(p, slo, alerts, cache)
+	// The instances of a set share their rules: test the first tenant's
+	// scenarios beside a second tenant that stays healthy, so the rules
+	// must keep the tenants apart and the test count does not grow with
+	// tenants.
+	for _, set := range p.SLOSets {
+		rf := SLOFile(set.First())
+		fast, slow := sloTests(p, set, cache)
 		add(rf+"-fast-burn", []string{rf}, order[rf], fastEvery, fast...)
 		add(rf, []string{rf}, order[rf], slowEvery, slow...)
 	}
@@ -126,6 +121,10 @@ func testsFor(p *plan.Plan, alerts map[string][]Rule, order map[string][]string)
 			tf.RuleFiles = append(tf.RuleFiles, "../prometheus/"+r+".yaml")
 		}
 		data := []byte(header + "# Run with: promtool test rules " + name + ".yaml (from this directory).\n")
+		if useYAMLv3 {
+			arts = append(arts, emit.Artifact{Path: "tests/" + name + ".yaml", Data: encodeV3(data, tf)})
+			continue
+		}
 		arts = append(arts, emit.Artifact{Path: "tests/" + name + ".yaml", Data: yamlw.Append(data, tf.node())})
 	}
 	return arts, nil
@@ -156,9 +155,15 @@ const (
 	slowEvery = 5
 )
 
-// sloTests builds the scenarios of one SLO instance: the fast-burn test
-// groups (evaluated every minute) and the healthy and slow-burn ones.
-func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCache) (fastTests, slowTests []testGroup) {
+// sloTests builds the scenarios of a set's first instance: the fast-burn
+// test groups (evaluated every minute) and the healthy and slow-burn ones.
+// A second instance of the set, when there is one, stays healthy beside it.
+func sloTests(p *plan.Plan, set *plan.SLOSet, cache simCache) (fastTests, slowTests []testGroup) {
+	s := set.First()
+	var other *plan.SLO
+	if len(set.Instances) > 1 {
+		other = set.Instances[1]
+	}
 	b := s.Budget
 	gauge := s.SLI.Type == plan.SLIGaugeThreshold
 	healthy := 0.5 * b
@@ -173,9 +178,12 @@ func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCach
 	if s.Tenant != nil {
 		who += " " + s.Tenant.Name
 	}
+	if other != nil {
+		who += " (" + other.Tenant.Name + " healthy beside it)"
+	}
 
 	sc := scenario{{2 * day, healthy}}
-	slowTests = append(slowTests, sloTestGroup(p, s, alerts, cache, fmt.Sprintf("%s: healthy traffic at 0.5x the budget rate (%s%% bad) for 2 days raises nothing", who, pct(healthy)), sc, slowEvery))
+	slowTests = append(slowTests, sloTestGroup(p, s, other, healthy, cache, fmt.Sprintf("%s: healthy traffic at 0.5x the budget rate (%s%% bad) for 2 days raises nothing", who, pct(healthy)), sc, slowEvery))
 
 	// Fast burn after a day of healthy history (warm windows, as in
 	// production), until the fastest page has fired for 30 minutes, then
@@ -183,7 +191,7 @@ func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCach
 	warm := scenario{{day, healthy}}
 	burnFor := burnUntilFired(p, s, cache, warm, fast, 6*60)
 	sc = append(append(scenario{}, warm...), phase{burnFor, fast}, phase{recoveryMinutes(p), healthy})
-	fastTests = append(fastTests, sloTestGroup(p, s, alerts, cache, fmt.Sprintf("%s: fast burn (%s%% bad) after a healthy day pages at the predicted time, then resolves", who, pct(fast)), sc, fastEvery))
+	fastTests = append(fastTests, sloTestGroup(p, s, other, healthy, cache, fmt.Sprintf("%s: fast burn (%s%% bad) after a healthy day pages at the predicted time, then resolves", who, pct(fast)), sc, fastEvery))
 
 	if slow > healthy && slow < 1 {
 		var burn scenario
@@ -193,7 +201,7 @@ func sloTests(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCach
 			burn = scenario{{3 * day / 2, slow}}
 		}
 		sc = append(append(scenario{}, warm...), burn...)
-		slowTests = append(slowTests, sloTestGroup(p, s, alerts, cache, fmt.Sprintf("%s: slow burn (%s%% bad, %sx) opens a ticket at the predicted time and never pages", who, pct(slow), promql.FormatNumber(slowBurn(p))), sc, slowEvery))
+		slowTests = append(slowTests, sloTestGroup(p, s, other, healthy, cache, fmt.Sprintf("%s: slow burn (%s%% bad, %sx) opens a ticket at the predicted time and never pages", who, pct(slow), promql.FormatNumber(slowBurn(p))), sc, slowEvery))
 	}
 	return fastTests, slowTests
 }
@@ -257,46 +265,31 @@ func gaugePattern(bad float64, minutes int) scenario {
 
 func pct(f float64) string { return promql.FormatNumber(f * 100) }
 
-// sloTestGroup renders one scenario: its input series and, at check times
-// where both range-selection rules predict the same, the exact set of the
-// SLO's alerts that must be firing.
-func sloTestGroup(p *plan.Plan, s *plan.SLO, alerts map[string][]Rule, cache simCache, name string, sc scenario, every int) testGroup {
+// sloTestGroup renders one scenario: its input series (and, with other,
+// the other instance's at the healthy fraction throughout) and, at check
+// times where both range-selection rules predict the same, the exact set
+// of alerts that must be firing: only s's, labelled and annotated as s.
+func sloTestGroup(p *plan.Plan, s, other *plan.SLO, healthy float64, cache simCache, name string, sc scenario, every int) testGroup {
 	var sims []simulation
 	for _, sem := range bothSemantics {
 		sims = append(sims, cache.simulate(p, s, sc, every, sem))
 	}
-	g := testGroup{Name: name, Interval: model.Duration(sampleStep).String(), InputSeries: sloSeries(p, s, sc)}
-	alert := AlertName(s)
-	var rules []Rule
-	for _, r := range alerts[alert] {
-		if sameInstance(r.Labels, s.Labels()) {
-			rules = append(rules, r)
-		}
+	in := sloSeries(p, s, sc)
+	if other != nil {
+		in = append(in, sloSeries(p, other, scenario{{sc.minutes(), healthy}})...)
 	}
+	g := testGroup{Name: name, Interval: model.Duration(sampleStep).String(), InputSeries: in}
+	alert := AlertName(s)
 	for _, e := range checkTimes(p, sims) {
 		exp := []expAlert{}
 		for ti, t := range p.Tiers {
-			if !sims[0].firing[ti][e] {
-				continue
-			}
-			for _, r := range rules {
-				if r.Labels[library.LabelTier] == t.Name {
-					exp = append(exp, expAlert{ExpLabels: r.Labels, ExpAnnotations: r.Annotations})
-				}
+			if sims[0].firing[ti][e] && t.CanFire(s.Budget) {
+				exp = append(exp, expAlert{ExpLabels: AlertLabels(p, s, t), ExpAnnotations: BurnAnnotations(p, s, t)})
 			}
 		}
 		g.AlertTests = append(g.AlertTests, alertTest{EvalTime: model.Duration(time.Duration(e*every) * time.Minute).String(), Alertname: alert, ExpAlerts: exp})
 	}
 	return g
-}
-
-func sameInstance(ruleLabels, id map[string]string) bool {
-	for k, v := range id {
-		if ruleLabels[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // checkTimes picks the evaluations to assert: every 6 hours, and around

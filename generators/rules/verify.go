@@ -25,7 +25,7 @@ func Verify(p *plan.Plan, s *Set) error {
 		}
 		for _, r := range g.Rules {
 			where := fmt.Sprintf("group %s, rule %s", g.Name, r.Name())
-			key := r.Name() + labelKey(r.Labels)
+			key := r.Name() + labelKey(r.Labels) + "\x00" + r.scope
 			if prev, dup := seen[key]; dup {
 				errs = append(errs, fmt.Sprintf("%s: duplicates a rule of %s with the same labels", where, prev))
 			}

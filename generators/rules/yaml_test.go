@@ -156,3 +156,28 @@ func TestYAMLMatchesYAMLv3(t *testing.T) {
 		}
 	}
 }
+
+// TestYAMLv3WritesTheSameBytes: with useYAMLv3 (the measurement switch
+// of README's performance section) every rules artifact is the same as
+// yamlw's, so the figures compare like with like.
+func TestYAMLv3WritesTheSameBytes(t *testing.T) {
+	p := examplePlan(t, "platform")
+	want, err := Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	useYAMLv3 = true
+	defer func() { useYAMLv3 = false }()
+	got, err := Generate(examplePlan(t, "platform"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d artifacts, yamlw %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Path != want[i].Path || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Errorf("%s: yaml.v3 and yamlw differ", want[i].Path)
+		}
+	}
+}
