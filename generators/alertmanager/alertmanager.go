@@ -22,7 +22,6 @@ import (
 
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/plan"
-	"github.com/inferobs/inferobs/generators/rules"
 	"github.com/inferobs/inferobs/library"
 )
 
@@ -41,13 +40,10 @@ const (
 
 // ModelDiagnostics are the diagnostic alerts that carry a model label,
 // other than the engine-target-missing alert that mutes them.
-var ModelDiagnostics = []string{
-	rules.AlertKVCacheThrash, rules.AlertTensorIdle, rules.AlertTruncations,
-	rules.AlertQueueComputeBound, rules.AlertGatewayTTFTGap, rules.AlertSpecDecodeBelowBE,
-}
+var ModelDiagnostics = library.ModelDiagnostics
 
 // GPUDiagnostics are the diagnostic alerts of GPUs, which carry no model.
-var GPUDiagnostics = []string{rules.AlertGPUThermalSlowdown, rules.AlertGPUXIDError}
+var GPUDiagnostics = library.GPUDiagnostics
 
 // Matcher is a label matcher as the operator's API spells it.
 type Matcher = monitoringv1alpha1.Matcher
@@ -107,7 +103,7 @@ func Build(p *plan.Plan) *Config {
 	c.Receivers = slices.Compact(slices.Sorted(slices.Values([]string{c.PageReceiver, c.TicketReceiver})))
 
 	for _, s := range p.SLOs {
-		c.BurnAlerts = append(c.BurnAlerts, rules.AlertName(s))
+		c.BurnAlerts = append(c.BurnAlerts, library.BurnAlertName(s.ID))
 	}
 	slices.Sort(c.BurnAlerts)
 	c.BurnAlerts = slices.Compact(c.BurnAlerts)
@@ -124,7 +120,7 @@ func Build(p *plan.Plan) *Config {
 		return append(append(ms[:1:1], static...), ms[1:]...)
 	}
 
-	all := slices.Concat(c.BurnAlerts, []string{rules.AlertTargetMissing}, ModelDiagnostics, GPUDiagnostics)
+	all := slices.Concat(c.BurnAlerts, []string{library.AlertTargetMissing}, ModelDiagnostics, GPUDiagnostics)
 	c.Route = Route{
 		// A top-level route needs a receiver (the operator rejects an
 		// AlertmanagerConfig without one); every inferobs alert is a page
@@ -147,7 +143,7 @@ func Build(p *plan.Plan) *Config {
 	// on both sides it compares equal, present it keeps environments that
 	// share an Alertmanager apart.
 	c.InhibitRules = []InhibitRule{{
-		Source: with(eq("alertname", rules.AlertTargetMissing)),
+		Source: with(eq("alertname", library.AlertTargetMissing)),
 		Target: with(oneOf("alertname", slices.Concat(c.BurnAlerts, ModelDiagnostics))),
 		Equal:  []string{library.LabelEnv, library.LabelModel},
 	}}

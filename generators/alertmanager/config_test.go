@@ -163,12 +163,12 @@ func TestAlertNamesCovered(t *testing.T) {
 		burns := 0
 		for _, a := range alertsOf(t, np.p) {
 			name := a.rule.Alert
-			_, hasModel := a.rule.Labels[library.LabelModel]
+			_, hasModel := a.labels[library.LabelModel]
 			switch {
 			case slices.Contains(c.BurnAlerts, name):
 				burns++
-				if _, ok := a.rule.Labels[library.LabelTier]; !ok || !hasModel {
-					t.Errorf("%s: burn alert %s without tier or model: %v", np.name, name, a.rule.Labels)
+				if _, ok := a.labels[library.LabelTier]; !ok || !hasModel {
+					t.Errorf("%s: burn alert %s without tier or model: %v", np.name, name, a.labels)
 				}
 			case name == rules.AlertTargetMissing, slices.Contains(alertmanager.ModelDiagnostics, name):
 				if !hasModel {

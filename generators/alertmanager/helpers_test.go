@@ -13,6 +13,7 @@ import (
 	"github.com/inferobs/inferobs/generators/alertmanager"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/generators/rules"
+	"github.com/inferobs/inferobs/library"
 	"github.com/inferobs/inferobs/schema"
 )
 
@@ -150,6 +151,7 @@ func alertsOf(t *testing.T, p *plan.Plan) []alert {
 		t.Fatal(err)
 	}
 	var out []alert
+	seen := map[string]bool{}
 	for _, g := range set.Groups {
 		for _, r := range g.Rules {
 			if r.Alert == "" {
@@ -159,11 +161,39 @@ func alertsOf(t *testing.T, p *plan.Plan) []alert {
 			for k, v := range r.Labels {
 				ls[model.LabelName(k)] = model.LabelValue(v)
 			}
-			out = append(out, alert{rule: r, labels: ls})
+			slo, burn := r.Labels[library.LabelSLO]
+			if !burn {
+				out = append(out, alert{rule: r, labels: ls})
+				continue
+			}
+			// A burn alert is vectorised: its series name the model and
+			// tenant. One alert per SLO instance whose tier can fire.
+			for _, s := range p.SLOs {
+				if s.ID != slo || s.Workload.Name != r.Labels[library.LabelWorkload] || !canFire(p, s, r.Labels[library.LabelTier]) {
+					continue
+				}
+				inst := maps.Clone(ls)
+				for k, v := range s.Labels() {
+					inst[model.LabelName(k)] = model.LabelValue(v)
+				}
+				if key := inst.String(); !seen[key] {
+					seen[key] = true
+					out = append(out, alert{rule: r, labels: inst})
+				}
+			}
 		}
 	}
 	built[p] = out
 	return out
+}
+
+func canFire(p *plan.Plan, s *plan.SLO, tier string) bool {
+	for _, t := range p.Tiers {
+		if t.Name == tier {
+			return t.CanFire(s.Budget)
+		}
+	}
+	return false
 }
 
 // with returns a copy of ls with extra labels.

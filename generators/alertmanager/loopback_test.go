@@ -153,9 +153,9 @@ func (in incident) sloAlert(t *testing.T, kind library.SLOKind, mdl, tenant stri
 	}
 	var out []model.LabelSet
 	for _, a := range in.alerts {
-		l := a.rule.Labels
-		if a.rule.Alert == name && l[library.LabelModel] == mdl && l[library.LabelTenant] == tenant &&
-			(len(tiers) == 0 || slices.Contains(tiers, l[library.LabelTier])) {
+		l := a.labels
+		if a.rule.Alert == name && string(l[library.LabelModel]) == mdl && string(l[library.LabelTenant]) == tenant &&
+			(len(tiers) == 0 || slices.Contains(tiers, string(l[library.LabelTier]))) {
 			out = append(out, a.labels)
 		}
 	}
@@ -168,7 +168,7 @@ func (in incident) sloAlert(t *testing.T, kind library.SLOKind, mdl, tenant stri
 func (in incident) named(t *testing.T, name, mdl string) model.LabelSet {
 	t.Helper()
 	for _, a := range in.alerts {
-		if a.rule.Alert == name && a.rule.Labels[library.LabelModel] == mdl {
+		if a.rule.Alert == name && string(a.labels[library.LabelModel]) == mdl {
 			return a.labels
 		}
 	}

@@ -74,7 +74,7 @@ const (
 )
 
 // DCGMJob is the job name of the DCGM exporter scrape.
-const DCGMJob = "dcgm-exporter"
+const DCGMJob = library.DCGMJob
 
 // Target labels the engine scrape jobs set from Kubernetes discovery, so
 // engine series can be joined with DCGM's pod/namespace/container and with

@@ -28,7 +28,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
-	"github.com/inferobs/inferobs/generators/collector"
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/plan"
 	"github.com/inferobs/inferobs/library"
@@ -101,14 +100,14 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 		arts = append(arts, a)
 	}
 	if k.DCGM != nil {
-		if slices.ContainsFunc(p.Models, func(m *plan.Model) bool { return m.Name == collector.DCGMJob }) {
-			return nil, fmt.Errorf("kubernetes: model %q has the name of the DCGM exporter's monitor; rename the model", collector.DCGMJob)
+		if slices.ContainsFunc(p.Models, func(m *plan.Model) bool { return m.Name == library.DCGMJob }) {
+			return nil, fmt.Errorf("kubernetes: model %q has the name of the DCGM exporter's monitor; rename the model", library.DCGMJob)
 		}
 		obj, err := g.dcgmMonitor()
 		if err != nil {
 			return nil, err
 		}
-		a, err := artifact("podmonitor-"+collector.DCGMJob, obj)
+		a, err := artifact("podmonitor-"+library.DCGMJob, obj)
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +356,7 @@ func (g *gen) serviceMonitor(m *plan.Model) (*monitoringv1.ServiceMonitor, error
 // a GPU no pod uses then carries no pod label rather than the exporter's.
 func (g *gen) dcgmMonitor() (*monitoringv1.PodMonitor, error) {
 	d := g.p.Kubernetes().DCGM
-	name, err := objectName("DCGM exporter", collector.DCGMJob)
+	name, err := objectName("DCGM exporter", library.DCGMJob)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +368,7 @@ func (g *gen) dcgmMonitor() (*monitoringv1.PodMonitor, error) {
 	if ns == "" {
 		ns = g.p.Kubernetes().Namespace
 	}
-	rs := []monitoringv1.RelabelConfig{set(model.JobLabel, collector.DCGMJob), dropLabels(operatorPodLabels)}
+	rs := []monitoringv1.RelabelConfig{set(model.JobLabel, library.DCGMJob), dropLabels(operatorPodLabels)}
 	return &monitoringv1.PodMonitor{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PodMonitorsKind},
 		ObjectMeta: ObjectMeta(g.p, name),

@@ -12,17 +12,17 @@ import (
 	"github.com/inferobs/inferobs/library"
 )
 
-// Diagnostic alert names.
+// Diagnostic alert names (library holds them for every generator).
 const (
-	AlertKVCacheThrash      = "LLMKVCacheThrash"
-	AlertTensorIdle         = "LLMTensorCoresIdleUnderLoad"
-	AlertTruncations        = "LLMStreamingTruncations"
-	AlertQueueComputeBound  = "LLMQueueGrowingComputeBound"
-	AlertGatewayTTFTGap     = "LLMGatewayTTFTDivergence"
-	AlertTargetMissing      = "LLMEngineTargetMissing"
-	AlertSpecDecodeBelowBE  = "LLMSpecDecodeBelowBreakEven"
-	AlertGPUThermalSlowdown = "GPUThermalSlowdown"
-	AlertGPUXIDError        = "GPUXIDError"
+	AlertKVCacheThrash      = library.AlertKVCacheThrash
+	AlertTensorIdle         = library.AlertTensorIdle
+	AlertTruncations        = library.AlertTruncations
+	AlertQueueComputeBound  = library.AlertQueueComputeBound
+	AlertGatewayTTFTGap     = library.AlertGatewayTTFTGap
+	AlertTargetMissing      = library.AlertTargetMissing
+	AlertSpecDecodeBelowBE  = library.AlertSpecDecodeBelowBE
+	AlertGPUThermalSlowdown = library.AlertGPUThermalSlowdown
+	AlertGPUXIDError        = library.AlertGPUXIDError
 )
 
 // Skipped records a diagnostic alert a model's engine cannot support, for

@@ -455,28 +455,7 @@ func AlertLabels(p *plan.Plan, s *plan.SLO, t plan.Tier) map[string]string {
 // AlertName is the burn-rate alert of an SLO: one name per SLO id, so the
 // instances of one alert differ only by model and tenant, and the tier
 // label tells its four rules apart.
-func AlertName(s *plan.SLO) string { return camel(s.ID) + "BudgetBurn" }
-
-var acronyms = map[string]string{"ttft": "TTFT", "itl": "ITL", "e2e": "E2E", "rag": "RAG", "llm": "LLM", "gpu": "GPU", "kv": "KV"}
-
-// camel turns "support-chat-ttft" into "SupportChatTTFT".
-func camel(s string) string {
-	var b strings.Builder
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-	}) {
-		if a, ok := acronyms[strings.ToLower(part)]; ok {
-			b.WriteString(a)
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	out := b.String()
-	if out == "" || (out[0] >= '0' && out[0] <= '9') {
-		out = "SLO" + out
-	}
-	return out
-}
+func AlertName(s *plan.SLO) string { return library.BurnAlertName(s.ID) }
 
 var kindWords = map[library.SLOKind]string{
 	library.SLOTTFT:         "time-to-first-token",
