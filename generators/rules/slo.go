@@ -94,6 +94,8 @@ var (
 type sloClass struct {
 	sets  []*plan.SLOSet
 	first *plan.SLO
+	// all are the sets of the class's SLO, which record under the same names.
+	all []*plan.SLOSet
 	// match selects the class's recorded series; labels are the identity
 	// labels all its instances share, set on its rules.
 	match  []*labels.Matcher
@@ -123,7 +125,7 @@ func sloClasses(p *plan.Plan, sets []*plan.SLOSet) []*sloClass {
 		for _, set := range sets {
 			for _, s := range set.Instances {
 				one := &plan.SLOSet{Instances: []*plan.SLO{s}, SLI: s.SLI}
-				out = append(out, &sloClass{sets: []*plan.SLOSet{one}, first: s, match: idMatchers(s), labels: s.Labels(), literal: true})
+				out = append(out, &sloClass{sets: []*plan.SLOSet{one}, first: s, all: sets, match: idMatchers(s), labels: s.Labels(), literal: true})
 			}
 		}
 		return out
@@ -143,7 +145,7 @@ func alertClasses(p *plan.Plan, c *sloClass) []*sloClass {
 	if c.literal {
 		return []*sloClass{c}
 	}
-	return splitClasses(c.sets, c.sets, func(set *plan.SLOSet) string {
+	return splitClasses(c.sets, c.all, func(set *plan.SLOSet) string {
 		return fmt.Sprint(burnAnnotationsOf(p, set.First(), p.Tiers[0], false))
 	})
 }
@@ -158,7 +160,7 @@ func splitClasses(sets, all []*plan.SLOSet, key func(*plan.SLOSet) string) []*sl
 		k := key(set)
 		c, ok := byKey[k]
 		if !ok {
-			c = &sloClass{first: set.First()}
+			c = &sloClass{first: set.First(), all: all}
 			byKey[k] = c
 			out = append(out, c)
 		}
