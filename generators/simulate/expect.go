@@ -106,12 +106,20 @@ func expectations(p *plan.Plan, snap, before snapshot, gpus []*gpuInfo, window t
 			ls[library.LabelTier] = t.Name
 			why := fmt.Sprintf("%.3g of %s events are bad against a %s line of %.3g", bad, s.ID, t.Name, line)
 			lo, hi := bad, bad
-			if window > 0 && rate > 0 && s.SLI.Type == plan.SLIRatio {
+			if window > 0 && (rate > 0 || s.SLI.Type != plan.SLIRatio) {
 				w := window.Seconds()
 				if short := t.Short.Seconds() / math.Max(speed, 1); short < w {
 					w = short
 				}
 				n := math.Max(1, rate*w)
+				if s.SLI.Type != plan.SLIRatio {
+					// A gauge verdict (queue headroom) is one sample per
+					// evaluation, and the queue it reads keeps its depth
+					// for many of them: count a tenth of the evaluations
+					// as independent.
+					ev := p.EvaluationInterval.Seconds() / math.Max(speed, 1)
+					n = math.Max(1, w/ev/10)
+				}
 				sd := math.Sqrt(math.Max(bad, 1/n)*(1-bad)/n) + 1/n
 				lo, hi = bad-3*sd, bad+3*sd
 			}
