@@ -1,9 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -78,7 +82,7 @@ func (a *app) lintCmd() *cobra.Command {
 			if format == "text" {
 				summary = a.stdout
 			}
-			fmt.Fprintf(summary, "checked %d files, %d queries; skipped %d\n", rep.Files, rep.Queries, len(rep.Skipped))
+			fmt.Fprintf(summary, "checked %d files, %d queries; skipped %d%s\n", rep.Files, rep.Queries, len(rep.Skipped), skippedByDir(rep.Skipped))
 			if compiler.HasErrors(fs) && !warnOnly {
 				return &exitError{code: exitInvalid}
 			}
@@ -98,4 +102,24 @@ func (a *app) lintCmd() *cobra.Command {
 func usageError(cmd *cobra.Command, err error) error {
 	fmt.Fprintf(cmd.ErrOrStderr(), "inferobs: %v\n", err)
 	return &exitError{code: exitUsage}
+}
+
+// skippedByDir says where the skipped files are (neither rules nor
+// dashboards, so no queries: promtool tests, collector configs, monitors),
+// by directory, most first: " (tests 47, kubernetes 7)".
+func skippedByDir(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	n := map[string]int{}
+	for _, f := range files {
+		n[filepath.Base(filepath.Dir(f))]++
+	}
+	dirs := slices.Collect(maps.Keys(n))
+	slices.SortFunc(dirs, func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
+	parts := make([]string, len(dirs))
+	for i, d := range dirs {
+		parts[i] = fmt.Sprintf("%s %d", d, n[d])
+	}
+	return " with no queries (" + strings.Join(parts, ", ") + ")"
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/library"
 )
 
@@ -86,6 +87,9 @@ func Run(paths []string, opts Options) (Report, error) {
 					return filepath.SkipDir
 				}
 				return nil
+			}
+			if d.Name() == emit.ManifestName {
+				return nil // inferobs's record of its output, read by manifestOptions
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
