@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/promqltest"
 )
 
@@ -56,15 +54,9 @@ type Timeline map[string][]time.Duration
 // every 5m runs at 0, 5m, 10m ...), with the ruler's semantics, and
 // returns when each alert fired (pending for its `for`, then firing).
 func Evaluate(r Ruler, ruleFiles []string, in Input, step, until time.Duration) (Timeline, error) {
-	var load strings.Builder
-	fmt.Fprintf(&load, "load %s\n", model.Duration(in.Interval))
-	for _, s := range in.Series {
-		fmt.Fprintf(&load, "  %s %s\n", s[0], s[1])
-	}
-	p := parser.NewParser(parser.Options{})
-	suite, err := promqltest.NewLazyLoader(load.String(), promqltest.LazyLoaderOpts{Parser: p})
+	suite, p, err := in.load()
 	if err != nil {
-		return nil, fmt.Errorf("input series: %w", err)
+		return nil, err
 	}
 	defer suite.Close()
 	var groups []rulefmt.RuleGroup

@@ -103,14 +103,7 @@ func runGroup(g group, every time.Duration, ruleFiles, evalOrder []string) (Resu
 		return res, fmt.Errorf("input series: %w", err)
 	}
 	defer suite.Close()
-	mgr := rules.NewManager(&rules.ManagerOptions{
-		QueryFunc:    rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
-		AppendableV2: suite.Storage(),
-		Context:      context.Background(),
-		NotifyFunc:   func(context.Context, string, ...*rules.Alert) {},
-		Logger:       slog.New(slog.DiscardHandler),
-		Parser:       p,
-	})
+	mgr := newManager(suite, p)
 	groupsMap, errs := mgr.LoadGroups(every, labels.EmptyLabels(), "", nil, false, ruleFiles...)
 	if len(errs) > 0 {
 		return res, errors.Join(errs...)
@@ -200,4 +193,32 @@ func runGroup(g group, every time.Duration, ruleFiles, evalOrder []string) (Resu
 		}
 	}
 	return res, nil
+}
+
+// load puts the input series into a lazily evaluated test storage.
+func (in Input) load() (*promqltest.LazyLoader, parser.Parser, error) {
+	var load strings.Builder
+	fmt.Fprintf(&load, "load %s\n", model.Duration(in.Interval))
+	for _, s := range in.Series {
+		fmt.Fprintf(&load, "  %s %s\n", s[0], s[1])
+	}
+	p := parser.NewParser(parser.Options{})
+	suite, err := promqltest.NewLazyLoader(load.String(), promqltest.LazyLoaderOpts{Parser: p})
+	if err != nil {
+		return nil, nil, fmt.Errorf("input series: %w", err)
+	}
+	return suite, p, nil
+}
+
+// newManager is a rules manager over the test storage, as promtool builds
+// it: alerts are not sent anywhere.
+func newManager(suite *promqltest.LazyLoader, p parser.Parser) *rules.Manager {
+	return rules.NewManager(&rules.ManagerOptions{
+		QueryFunc:    rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
+		AppendableV2: suite.Storage(),
+		Context:      context.Background(),
+		NotifyFunc:   func(context.Context, string, ...*rules.Alert) {},
+		Logger:       slog.New(slog.DiscardHandler),
+		Parser:       p,
+	})
 }

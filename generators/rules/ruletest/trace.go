@@ -7,14 +7,11 @@ import (
 	"log/slog"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/promql/promqltest"
 	"github.com/prometheus/prometheus/rules"
 )
 
@@ -40,25 +37,12 @@ type Sample struct {
 // runs, templates expanded), every interval from 0 to until, each group
 // at the times its interval makes due, in the files' order.
 func Replay(ruleFiles []string, in Input, every, until time.Duration) (*Trace, error) {
-	var load strings.Builder
-	fmt.Fprintf(&load, "load %s\n", model.Duration(in.Interval))
-	for _, s := range in.Series {
-		fmt.Fprintf(&load, "  %s %s\n", s[0], s[1])
-	}
-	p := parser.NewParser(parser.Options{})
-	suite, err := promqltest.NewLazyLoader(load.String(), promqltest.LazyLoaderOpts{Parser: p})
+	suite, p, err := in.load()
 	if err != nil {
-		return nil, fmt.Errorf("input series: %w", err)
+		return nil, err
 	}
 	defer suite.Close()
-	mgr := rules.NewManager(&rules.ManagerOptions{
-		QueryFunc:    rules.EngineQueryFunc(suite.QueryEngine(), suite.Storage()),
-		AppendableV2: suite.Storage(),
-		Context:      context.Background(),
-		NotifyFunc:   func(context.Context, string, ...*rules.Alert) {},
-		Logger:       slog.New(slog.DiscardHandler),
-		Parser:       p,
-	})
+	mgr := newManager(suite, p)
 	groupsMap, errs := mgr.LoadGroups(every, labels.EmptyLabels(), "", nil, false, ruleFiles...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
