@@ -27,15 +27,19 @@ const (
 	// RecHeadroomOK is 1 when the queue is within the headroom SLO, else 0.
 	RecHeadroomOK = "slo:headroom_ok:bool"
 
-	RecRequestsRunning  = "model:requests_running:sum"
-	RecRequestsWaiting  = "model:requests_waiting:sum"
-	RecKVCacheUsage     = "model:kv_cache_usage:max"
-	RecPreemptions      = "model:preemptions:rate5m"
-	RecRequests         = "model:requests_finished:rate5m"
-	RecPrefixHitRatio   = "model:prefix_cache_hit:ratio_rate5m"
-	RecSpecAcceptance   = "model:spec_decode_acceptance:ratio_rate5m"
-	RecTokensPerGPUSec  = "model:generation_tokens_per_gpu_second:rate5m"
-	RecTensorActive     = "model:gpu_tensor_active:avg"
+	RecRequestsRunning = "model:requests_running:sum"
+	RecRequestsWaiting = "model:requests_waiting:sum"
+	RecKVCacheUsage    = "model:kv_cache_usage:max"
+	RecPreemptions     = "model:preemptions:rate5m"
+	RecRequests        = "model:requests_finished:rate5m"
+	RecPrefixHitRatio  = "model:prefix_cache_hit:ratio_rate5m"
+	RecSpecAcceptance  = "model:spec_decode_acceptance:ratio_rate5m"
+	RecTokensPerGPUSec = "model:generation_tokens_per_gpu_second:rate5m"
+	RecTensorActive    = "model:gpu_tensor_active:avg"
+	// RecPodTensorActive is the mean tensor-pipe activity of each pod's
+	// GPUs (labels namespace, pod): recorded once for all models, which
+	// then read their pods from it instead of every GPU's DCGM series.
+	RecPodTensorActive  = "namespace_pod:gpu_tensor_active:avg"
 	RecTokenPrice       = "model:token_price:currency"          // labels model, token_type, currency
 	RecTokenSpend       = "model:token_spend:currency_per_hour" // labels model, token_type, currency
 	RecGPUCost          = "model:gpu_cost:currency_per_hour"    // running replicas × GPU price
@@ -59,6 +63,13 @@ const (
 	LabelEnv       = "environment"
 	LabelQuantile  = "quantile"
 )
+
+// RecPodTensorActiveOver is each pod's GPUs' mean of their tensor-pipe
+// activity averaged over a window, e.g.
+// namespace_pod:gpu_tensor_active:avg_over_time10m.
+func RecPodTensorActiveOver(window time.Duration) string {
+	return "namespace_pod:gpu_tensor_active:avg_over_time" + WindowName(window)
+}
 
 // RecTokens is the recorded rate of prompt or generation tokens per model.
 func RecTokens(tokenType string) string { return "model:" + tokenType + "_tokens:rate5m" }

@@ -39,8 +39,10 @@ type RuleKind struct {
 	Series      int
 	SeriesLabel string // the label that varies, when Series > 1
 	// Les, when set, counts the series of one name per instance instead
-	// of Series: one per le value of a recorded bucket rate.
-	Les func(x Instance, name string) int
+	// of Series: one per le value of a recorded bucket rate (or per pod,
+	// with LesLabel "pods").
+	Les      func(x Instance, name string) int
+	LesLabel string // what Les counts, "le values" when empty
 	// When says in words when the kind applies.
 	When string
 	// Names returns the names the kind records for one instance; none when
@@ -120,6 +122,15 @@ var ruleKinds = []RuleKind{
 		},
 		Reads: func(m *plan.Model) []string { return nonEmpty(first(m, generationRoles...)) }},
 	{ID: "tensor-active", Scope: PerModel, Series: 1, When: "every model (DCGM tensor-pipe activity of its GPUs)", Names: always(library.RecTensorActive)},
+	{ID: "pod-tensor-active", Scope: PerModel, LesLabel: "pods", When: "every model: the DCGM tensor-pipe activity of each of its pods (its replicas), which its mean reads",
+		Names: always(library.RecPodTensorActive), Les: replicas},
+	{ID: "pod-tensor-active-idle-window", Scope: PerModel, LesLabel: "pods", When: "models with a running gauge: each pod's tensor-pipe activity over the idle-under-load diagnostic's window",
+		Names: func(x Instance) []string {
+			if first(x.Model, library.RoleRequestsRunning, library.RoleBatchSize) == "" {
+				return nil
+			}
+			return []string{library.RecPodTensorActiveOver(library.TensorIdleWindow)}
+		}, Les: replicas},
 	{ID: "token-price", Scope: PerModel, Series: 2, SeriesLabel: library.LabelTokenType, When: "models with pricing", Names: withPricing(library.RecTokenPrice)},
 	{ID: "token-spend", Scope: PerModel, Series: 2, SeriesLabel: library.LabelTokenType, When: "models with pricing", Names: withPricing(library.RecTokenSpend)},
 	{ID: "gpu-cost", Scope: PerModel, Series: 1, When: "every model", Names: always(library.RecGPUCost)},
@@ -183,6 +194,9 @@ var tokenTypes = []struct {
 	{"prompt", []library.Role{library.RolePromptTokens, library.RolePromptLength}},
 	{"generation", generationRoles},
 }
+
+// replicas counts one series per pod of the instance's model.
+func replicas(x Instance, _ string) int { return x.Model.Spec.Replicas }
 
 func always(names ...string) func(Instance) []string {
 	return func(Instance) []string { return names }
@@ -364,7 +378,7 @@ func recorded(p *plan.Plan) []Family {
 		a := byName[n]
 		f := Formula{T(string(a.kind.Scope), a.count)}
 		if a.kind.Les != nil {
-			f = lesFormula(a.kind.Scope, a.les)
+			f = lesFormula(a.kind.Scope, a.kind.LesLabel, a.les)
 		} else if a.kind.Series > 1 {
 			f = append(f, T(a.kind.SeriesLabel, a.kind.Series))
 		}
@@ -386,17 +400,20 @@ func (k RuleKind) series(x Instance, name string) int {
 
 // lesFormula counts series with per-instance le values: instances × le
 // values when they agree, else their sum.
-func lesFormula(scope Scope, les []int) Formula {
+func lesFormula(scope Scope, label string, les []int) Formula {
+	if label == "" {
+		label = "le values"
+	}
 	same := true
 	for _, n := range les {
 		same = same && n == les[0]
 	}
 	if same {
-		return Formula{T(string(scope), len(les)), T("le values", les[0])}
+		return Formula{T(string(scope), len(les)), T(label, les[0])}
 	}
 	terms := make([]Term, len(les))
 	for i, n := range les {
-		terms[i] = T("le values", n)
+		terms[i] = T(label, n)
 	}
 	return Formula{Sum(string(scope), terms...)}
 }

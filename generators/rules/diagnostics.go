@@ -97,7 +97,7 @@ func modelDiagnostics(p *plan.Plan, m *plan.Model) (rs []Rule, skipped []Skipped
 
 	if run, ok := runningGauge(m); ok {
 		pod, ns, _ := library.DCGMWorkloadLabels(true)
-		tensor := promql.Avg(podLabels(promql.OverTime("avg", dcgmSelector(library.GPUTensorActive), library.TensorIdleWindow)), ns, pod)
+		tensor := promql.Sel(library.RecPodTensorActiveOver(library.TensorIdleWindow))
 		load := promql.Gt(promql.Sum(m.Select(run.Name), ns, pod), num(library.RunningUnderLoad))
 		e := promql.And(promql.Lt(tensor, num(library.TensorIdle)), load, promql.Matching{On: true, Labels: []string{ns, pod}})
 		rs = append(rs, diag(p, AlertTensorIdle, m, "ticket", e, library.TensorIdleFor,

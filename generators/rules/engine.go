@@ -40,6 +40,7 @@ func engineGroups(p *plan.Plan) []Group {
 	for _, fam := range families {
 		eng.Rules = append(eng.Rules, quantileRules(p, library.RecBucketRate(fam), func(q float64) string { return library.RecQuantile(fam, q) })...)
 	}
+	eng.Rules = append(eng.Rules, podTensorRules(p)...)
 	for _, m := range p.Models {
 		eng.Rules = append(eng.Rules, modelRules(m)...)
 		cost.Rules = append(cost.Rules, costRules(p, m)...)
@@ -157,7 +158,25 @@ func modelRules(m *plan.Model) []Rule {
 			rs = append(rs, modelRule(library.RecSpecAcceptance, m, ratio(rateSum(m, acc.Name), rateSum(m, draft.Name))))
 		}
 	}
-	rs = append(rs, modelRule(library.RecTensorActive, m, promql.Avg(tensorActivePerModel(m, promql.Expr(dcgmSelector(library.GPUTensorActive))))))
+	// The mean of the model's pods' means is the mean of its GPUs: every
+	// replica of a model has the same number of GPUs.
+	rs = append(rs, modelRule(library.RecTensorActive, m, promql.Avg(modelPodsOf(m, promql.Sel(library.RecPodTensorActive)))))
+	return rs
+}
+
+// podTensorRules record DCGM's tensor-pipe activity per pod, now and (for
+// the idle-under-load diagnostic, when some model has a running gauge)
+// over its window: one read of every GPU per evaluation, instead of one
+// per model.
+func podTensorRules(p *plan.Plan) []Rule {
+	pod, ns, _ := library.DCGMWorkloadLabels(true)
+	rs := []Rule{{Record: library.RecPodTensorActive, Expr: promql.Avg(podLabels(dcgmSelector(library.GPUTensorActive)), ns, pod)}}
+	for _, m := range p.Models {
+		if _, ok := runningGauge(m); ok {
+			over := promql.OverTime("avg", dcgmSelector(library.GPUTensorActive), library.TensorIdleWindow)
+			return append(rs, Rule{Record: library.RecPodTensorActiveOver(library.TensorIdleWindow), Expr: promql.Avg(podLabels(over), ns, pod)})
+		}
+	}
 	return rs
 }
 
@@ -204,10 +223,11 @@ func modelPods(m *plan.Model) promql.Expr {
 	return &parser.AggregateExpr{Op: parser.GROUP, Expr: m.Select(fam.Name), Grouping: []string{ns, pod}}
 }
 
-// tensorActivePerModel keeps the per-GPU DCGM values of the model's pods.
-func tensorActivePerModel(m *plan.Model, dcgm promql.Expr) promql.Expr {
+// modelPodsOf keeps the series of a per-pod vector (labels namespace,
+// pod) that belong to the model's pods.
+func modelPodsOf(m *plan.Model, perPod promql.Expr) promql.Expr {
 	pod, ns, _ := library.DCGMWorkloadLabels(true)
-	return promql.Mul(podLabels(dcgm), modelPods(m), promql.Matching{On: true, Labels: []string{ns, pod}, GroupLeftM: true})
+	return promql.Mul(perPod, modelPods(m), promql.Matching{On: true, Labels: []string{ns, pod}, GroupLeftM: true})
 }
 
 func costLabels(p *plan.Plan, m *plan.Model, extra ...string) map[string]string {
