@@ -147,12 +147,20 @@ func modelDiagnostics(p *plan.Plan, m *plan.Model) (rs []Rule, skipped []Skipped
 				w := ruleRange(p, library.GatewayGapWindow)
 				q := library.GatewayTTFTGapQuantile
 				sm := tr.SpanMetrics
-				gwBucket := promql.Sel(tr.DurationBuckets(), promql.Eq(tr.ModelLabel, m.Spec.ServedName), promql.Eq(sm.Labels.SpanName, span))
-				var gw promql.Expr = promql.Call("histogram_quantile", num(q), promql.Sum(promql.Rate(gwBucket, w), "le"))
+				gwBuckets, ok := tiledRates(p, library.RecTenantBucketRate(sm.DurationFamily, span), m, w)
+				if !ok {
+					gwBucket := promql.Sel(tr.DurationBuckets(), promql.Eq(tr.ModelLabel, m.Spec.ServedName), promql.Eq(sm.Labels.SpanName, span))
+					gwBuckets = promql.Sum(promql.Rate(gwBucket, w), "le")
+				}
+				var gw promql.Expr = promql.Call("histogram_quantile", num(q), gwBuckets)
 				if sm.Unit == "ms" {
 					gw = promql.Div(gw, num(1000))
 				}
-				engine := promql.Call("histogram_quantile", num(q), promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), w), "le"))
+				engBuckets, ok := tiledRates(p, library.RecBucketRate(fam.Name), m, w)
+				if !ok || fam.Type != library.Histogram {
+					engBuckets = promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), w), "le")
+				}
+				engine := promql.Call("histogram_quantile", num(q), engBuckets)
 				e := promql.Gt(promql.Sub(gw, engine), num(library.GatewayTTFTGapSeconds))
 				rs = append(rs, diag(p, AlertGatewayTTFTGap, m, "ticket", e, library.GatewayGapFor,
 					fmt.Sprintf("Gateway TTFT of model %s runs more than %ss behind the engine's", m.Name, promql.FormatNumber(library.GatewayTTFTGapSeconds)),
@@ -161,6 +169,31 @@ func modelDiagnostics(p *plan.Plan, m *plan.Model) (rs []Rule, skipped []Skipped
 		}
 	}
 	return rs, skipped
+}
+
+// tiledRates reads a window's bucket rates of a model from the histogram
+// group's recorded 5-minute rates (summed over their other labels, such as
+// tenant): the sum of the consecutive 5-minute windows that tile w is the
+// rate over w times w/5m, the same histogram to a quantile, and reads a
+// few recorded series instead of every replica's or tenant's buckets over
+// the whole window. Each read tolerates the recording group's write lag.
+// False when w is not a whole number of 5-minute windows.
+func tiledRates(p *plan.Plan, buckets string, m *plan.Model, w time.Duration) (promql.Expr, bool) {
+	if w%rateWindow != 0 {
+		return nil, false
+	}
+	var sum promql.Expr
+	for off := time.Duration(0); off < w; off += rateWindow {
+		sel := recordedModel(buckets, m)
+		sel.OriginalOffset = off
+		part := promql.Sum(promql.OverTime("last", sel, lagReads*p.EvaluationInterval), "le")
+		if sum == nil {
+			sum = part
+		} else {
+			sum = promql.Add(sum, part)
+		}
+	}
+	return sum, true
 }
 
 func rateSumOver(m *plan.Model, series string, w time.Duration, extra ...*labels.Matcher) promql.Expr {
