@@ -98,8 +98,11 @@ test: vet unit check-out check-tools $(if $(PROMETHEUS)$(VICTORIAMETRICS),e2e)
 # generation time per SLO against sloth's on the large spec.
 # With a Prometheus (PROMETHEUS, or INFEROBS_PROMETHEUS3), it also loads
 # the large spec's rule files into it, scraping `inferobs simulate` of the
-# same spec, and after BENCH_RULES_WAIT prints the rule and group counts,
-# the CPU share of rule evaluation, the slowest groups and the server's RSS.
+# same spec, and over a BENCH_RULES_WAIT window after warm-up prints the
+# rule and group counts, output size, the CPU share of rule evaluation,
+# the server's CPU above a rule-less server's, the slowest groups and rules
+# and the server's RSS; the same for the rule layout before vectorisation
+# (commit BENCH_PREVIOUS, built from this checkout's history) when git has it.
 # Nothing is asserted; everything is printed. The large spec and outputs go
 # to BENCH_DIR (never committed); sloth is installed into BENCH_BIN.
 BENCH_DIR     ?= $(or $(TMPDIR),/tmp)/inferobs-bench
@@ -107,7 +110,8 @@ BENCH_BIN     ?= $(HOME)/.cache/inferobs-bin
 BENCH_RUNS    ?= 5
 BENCH_SCALES  ?= 1,2,4
 SLOTH_VERSION := v0.16.0
-BENCH_RULES_WAIT ?= 4m
+BENCH_RULES_WAIT ?= 3m
+BENCH_PREVIOUS   ?= 4111b24
 
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
@@ -126,9 +130,17 @@ bench: build
 	INFEROBS_BENCH_SAMPLES=1 INFEROBS_SLOTH=$(BENCH_BIN)/sloth INFEROBS_BIN=$(CURDIR)/$(BIN) INFEROBS_BENCH_RUNS=$(BENCH_RUNS) \
 		$(GO) test -timeout 30m -count=1 -v -run '^(TestSamplesPerMinute|TestGenerationTimeVsSloth)$$' ./generators/bench/ \
 		| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' | tee $(BENCH_DIR)/samples.txt
+	@if git cat-file -e '$(BENCH_PREVIOUS)^{commit}' 2>/dev/null; then \
+		mkdir -p $(BENCH_DIR)/previous-src && git archive $(BENCH_PREVIOUS) | tar -x -C $(BENCH_DIR)/previous-src \
+		&& (cd $(BENCH_DIR)/previous-src && $(GO) build -o $(BENCH_DIR)/previous-inferobs ./cmd/inferobs) \
+		&& $(BENCH_DIR)/previous-inferobs generate -o $(BENCH_DIR)/previous-out $(BENCH_DIR)/large >/dev/null \
+		|| { echo "could not build the previous layout ($(BENCH_PREVIOUS))"; rm -rf $(BENCH_DIR)/previous-out; }; \
+	else echo "no git history with $(BENCH_PREVIOUS): the previous rule layout is not measured"; fi
 	@if [ -n "$(PROMETHEUS)$(INFEROBS_PROMETHEUS3)" ]; then \
+		previous=; [ -d $(BENCH_DIR)/previous-out/prometheus ] && previous=$(BENCH_DIR)/previous-out/prometheus; \
 		INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_BENCH_RULES_SPEC=$(BENCH_DIR)/large INFEROBS_BENCH_WAIT=$(BENCH_RULES_WAIT) \
-			$(GO) test -tags e2e -count=1 -v -timeout 30m -run '^TestRuleEvaluationCost$$' ./generators/simulate/e2e/ \
+		INFEROBS_BENCH_RULES_PREVIOUS=$$previous \
+			$(GO) test -tags e2e -count=1 -v -timeout 90m -run '^TestRuleEvaluationCost$$' ./generators/simulate/e2e/ \
 			| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' -e 'e2e_test.go:.*skipping' | tee $(BENCH_DIR)/prometheus.txt; \
 	else echo "no prometheus binary: skipping the real-Prometheus rule evaluation run"; fi
 
