@@ -185,3 +185,18 @@ func KubeByName(n string) (KubeMetric, bool) {
 	}
 	return KubeMetric{}, false
 }
+
+// Size limits an object inferobs writes for Kubernetes meets on its way to
+// Prometheus.
+const (
+	// KubeMaxObjectBytes: a ConfigMap's data may not exceed 1 MiB
+	// (k8s.io/api core/v1 MaxSecretSize, which ConfigMap validation
+	// applies), and etcd refuses requests over 1.5 MiB.
+	KubeMaxObjectBytes = 1 << 20
+	// PrometheusRuleMaxRenderedBytes: the Prometheus Operator refuses a
+	// PrometheusRule whose spec, rendered as a rule file, exceeds half of
+	// MaxSecretSize (pkg/operator/rules.go MaxConfigMapDataSize and
+	// ValidateRule, v0.93.0), in its admission webhook and when it
+	// selects rules.
+	PrometheusRuleMaxRenderedBytes = KubeMaxObjectBytes / 2
+)

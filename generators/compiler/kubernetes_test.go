@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
+	"github.com/inferobs/inferobs/generators/bench/largespec"
 	"github.com/inferobs/inferobs/generators/compiler"
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/kubernetes"
@@ -406,4 +407,75 @@ func TestKustomizeBuild(t *testing.T) {
 			t.Errorf("%s %s: namespace %q", res.GetKind(), res.GetName(), ns)
 		}
 	}
+}
+
+// TestLargeRuleFilesSplitIntoObjects: rule files too large for one
+// PrometheusRule (the large spec at twice its size: 100 models, 400
+// tenants) are written as several objects that each pass the operator's
+// checks and together hold the file's rules, in order.
+func TestLargeRuleFilesSplitIntoObjects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the large spec at scale 2")
+	}
+	dir := filepath.Join(t.TempDir(), "large")
+	if _, err := largespec.Write(dir, largespec.Options{Scale: 2}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := compiler.Compile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubernetesObjects(t, r)
+	split := 0
+	for _, a := range r.Artifacts {
+		f, ok := strings.CutPrefix(a.Path, "prometheus/")
+		if !ok {
+			continue
+		}
+		f = strings.TrimSuffix(f, ".yaml")
+		plain, errs := rulefmt.Parse(a.Data, false, model.UTF8Validation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", a.Path, errs[0])
+		}
+		var want, got []string
+		for _, g := range plain.Groups {
+			for _, rl := range g.Rules {
+				want = append(want, rl.Record+rl.Alert+" "+rl.Expr)
+			}
+		}
+		objects := []string{"kubernetes/" + f + ".yaml"}
+		if _, ok := r.Artifact(objects[0]); !ok {
+			objects = nil
+			for n := 1; ; n++ {
+				p := fmt.Sprintf("kubernetes/%s-part-%d.yaml", f, n)
+				if _, ok := r.Artifact(p); !ok {
+					break
+				}
+				objects = append(objects, p)
+			}
+			split++
+		}
+		for _, p := range objects {
+			obj, _ := r.Artifact(p)
+			var pr monitoringv1.PrometheusRule
+			if err := yaml.UnmarshalStrict(obj.Data, &pr); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			for _, g := range pr.Spec.Groups {
+				if g.Interval == nil || *g.Interval == "" {
+					t.Errorf("%s: group %s has no interval", p, g.Name)
+				}
+				for _, rl := range g.Rules {
+					got = append(got, rl.Record+rl.Alert+" "+rl.Expr.String())
+				}
+			}
+		}
+		if len(objects) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: objects %v hold %d rules, want the file's %d in order", a.Path, objects, len(got), len(want))
+		}
+	}
+	if split == 0 {
+		t.Error("no rule file was split: the spec no longer tests splitting")
+	}
+	t.Logf("%d rule files split into several PrometheusRules", split)
 }

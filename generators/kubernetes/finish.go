@@ -12,23 +12,22 @@ import (
 
 	"github.com/inferobs/inferobs/generators/emit"
 	"github.com/inferobs/inferobs/generators/plan"
+	"github.com/inferobs/inferobs/library"
 )
 
 // KustomizationPath is the kustomization listing DIR/kubernetes/.
 const KustomizationPath = Dir + "kustomization.yaml"
 
-// Size limits a Kubernetes object meets on its way to Prometheus.
+// Size limits a Kubernetes object meets on its way to Prometheus (the
+// sources are in library).
 const (
-	// MaxObjectBytes: a ConfigMap's data may not exceed 1 MiB (k8s.io/api
-	// core/v1 MaxSecretSize, which ConfigMap validation applies), and etcd
-	// refuses requests over 1.5 MiB; no object inferobs writes should come
-	// near either.
-	MaxObjectBytes = 1 << 20
-	// MaxRenderedRuleBytes: the operator refuses a PrometheusRule whose
-	// spec, rendered as a rule file, exceeds half of MaxSecretSize
-	// (pkg/operator/rules.go MaxConfigMapDataSize and ValidateRule,
-	// v0.93.0), in its admission webhook and when it selects rules.
-	MaxRenderedRuleBytes = MaxObjectBytes / 2
+	// MaxObjectBytes: no object inferobs writes should come near a
+	// ConfigMap's 1 MiB or etcd's 1.5 MiB.
+	MaxObjectBytes = library.KubeMaxObjectBytes
+	// MaxRenderedRuleBytes: what the operator accepts of one
+	// PrometheusRule's rules, rendered as a rule file. The rules generator
+	// splits a file's objects to stay under it; this checks it exactly.
+	MaxRenderedRuleBytes = library.PrometheusRuleMaxRenderedBytes
 	// MaxClientSideApplyBytes: `kubectl apply` without --server-side keeps
 	// the whole object in the last-applied-configuration annotation, and
 	// annotations are limited to 256 KiB in total.
@@ -90,7 +89,7 @@ func checkSize(a emit.Artifact) error {
 		return fmt.Errorf("kubernetes: %s: %w", a.Path, err)
 	}
 	if n := len(rendered); n > MaxRenderedRuleBytes {
-		return fmt.Errorf("kubernetes: %s renders to a %d-byte rule file, over the %d bytes the Prometheus Operator accepts in one PrometheusRule: give the SLO fewer tenants or models (each SLO's rules are one object)", a.Path, n, MaxRenderedRuleBytes)
+		return fmt.Errorf("kubernetes: %s renders to a %d-byte rule file, over the %d bytes the Prometheus Operator accepts in one PrometheusRule: the rules generator splits objects at a smaller estimate of that size, so this is a bug in inferobs: please report it with the spec", a.Path, n, MaxRenderedRuleBytes)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 	// Each file's expressions are printed and parsed back once for both
 	// outputs; files are independent, so they are rendered in parallel.
 	files := s.Files()
-	byFile := make([][2]emit.Artifact, len(files))
+	byFile := make([][]emit.Artifact, len(files))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, f := range files {
@@ -143,11 +144,20 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 			if err != nil {
 				return fmt.Errorf("rule file %s: %w", f, err)
 			}
-			obj, err := encodePrometheusRule(p, f, rgs)
-			if err != nil {
-				return fmt.Errorf("PrometheusRule %s: %w", f, err)
+			out := []emit.Artifact{{Path: "prometheus/" + f + ".yaml", Data: data}}
+			objs := ruleObjects(rgs, len(data))
+			for j, part := range objs {
+				name := f
+				if len(objs) > 1 {
+					name += "-part-" + strconv.Itoa(j+1)
+				}
+				obj, err := encodePrometheusRule(p, name, part)
+				if err != nil {
+					return fmt.Errorf("PrometheusRule %s: %w", name, err)
+				}
+				out = append(out, emit.Artifact{Path: "kubernetes/" + name + ".yaml", Data: obj})
 			}
-			byFile[i] = [2]emit.Artifact{{Path: "prometheus/" + f + ".yaml", Data: data}, {Path: "kubernetes/" + f + ".yaml", Data: obj}}
+			byFile[i] = out
 			return nil
 		})
 	}
@@ -160,8 +170,8 @@ func Generate(p *plan.Plan) ([]emit.Artifact, error) {
 		return nil, testsErr
 	}
 	arts := make([]emit.Artifact, 0, 2*len(files)+len(tests)+1)
-	for _, pair := range byFile {
-		arts = append(arts, pair[0], pair[1])
+	for _, file := range byFile {
+		arts = append(arts, file...)
 	}
 	arts = append(arts, tests...)
 	arts = append(arts, alertDocs(p, s))
