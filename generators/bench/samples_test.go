@@ -341,9 +341,17 @@ func measure(t *testing.T, name string, p *plan.Plan, files []ruleFile, at time.
 				}
 				if w, ok := strings.CutPrefix(rl.Record, "slo:sli_error:ratio_rate"); ok {
 					for _, smp := range vec {
-						id := rl.Labels["sloth_slo"]
+						// A vectorised rule's model and tenant come from
+						// its series, a per-instance rule's from its labels.
+						get := func(k string) string {
+							if v := rl.Labels[k]; v != "" {
+								return v
+							}
+							return smp.Metric.Get(k)
+						}
+						id := get("sloth_slo")
 						if id == "" {
-							id = instanceName(rl.Labels["slo"], rl.Labels["model"], rl.Labels["tenant"])
+							id = instanceName(get("slo"), get("model"), get("tenant"))
 						}
 						row.ratios[id+" "+w] = smp.F
 					}
