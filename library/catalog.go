@@ -366,3 +366,7 @@ func (c *Catalog) FamilyLabels(m Metric) []string {
 	}
 	return out
 }
+
+// RunningRoles are the gauges of requests in flight, in order of
+// preference: vLLM's running requests, else TGI's batch size.
+var RunningRoles = []Role{RoleRequestsRunning, RoleBatchSize}

@@ -106,7 +106,7 @@ var ruleKinds = []RuleKind{
 			}
 			return out
 		}},
-	onRole("requests-running", library.RecRequestsRunning, "a running-requests gauge (vLLM) or batch size (TGI)", library.RoleRequestsRunning, library.RoleBatchSize),
+	onRole("requests-running", library.RecRequestsRunning, "a running-requests gauge (vLLM) or batch size (TGI)", library.RunningRoles...),
 	onRole("requests-waiting", library.RecRequestsWaiting, "a queue-depth gauge", library.RoleRequestsWaiting),
 	onRole("kv-cache", library.RecKVCacheUsage, "a KV-cache usage gauge (vLLM)", library.RoleKVCacheUsage),
 	onRole("preemptions", library.RecPreemptions, "a preemption counter (vLLM)", library.RolePreemptions),
@@ -126,7 +126,7 @@ var ruleKinds = []RuleKind{
 		Names: always(library.RecPodTensorActive), Les: replicas},
 	{ID: "pod-tensor-active-idle-window", Scope: PerModel, LesLabel: "pods", When: "models with a running gauge: each pod's tensor-pipe activity over the idle-under-load diagnostic's window",
 		Names: func(x Instance) []string {
-			if first(x.Model, library.RoleRequestsRunning, library.RoleBatchSize) == "" {
+			if first(x.Model, library.RunningRoles...) == "" {
 				return nil
 			}
 			return []string{library.RecPodTensorActiveOver(library.TensorIdleWindow)}

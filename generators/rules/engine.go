@@ -183,10 +183,12 @@ func podTensorRules(p *plan.Plan) []Rule {
 // runningGauge is the requests-in-flight gauge: vLLM's running requests, or
 // TGI's current batch size.
 func runningGauge(m *plan.Model) (library.Metric, bool) {
-	if fam, ok := m.Metric(library.RoleRequestsRunning); ok {
-		return fam, true
+	for _, r := range library.RunningRoles {
+		if fam, ok := m.Metric(r); ok {
+			return fam, true
+		}
 	}
-	return m.Metric(library.RoleBatchSize)
+	return library.Metric{}, false
 }
 
 // ratio is num / den with 0/0 giving no sample.
