@@ -211,8 +211,9 @@ type rule struct {
 func (r rule) Name() string { return r.Record + r.Alert }
 
 type ruleGroup struct {
-	Name  string
-	Rules []rule
+	Name     string
+	Interval string
+	Rules    []rule
 }
 
 func rulesOf(r *compiler.Result) ([]ruleGroup, error) {

@@ -1,8 +1,10 @@
 package rules_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,38 +227,86 @@ func TestImpossibleTiersNotEmitted(t *testing.T) {
 }
 
 // TestRulerLimits: with target.ruler "mimir" every group holds at most
-// Mimir's default 20 rules, split groups keep their file, interval and
-// order, the generated tests still pass on the split groups, and a spec
-// over target.maxGroups is a positioned error.
+// Mimir's default 20 rules, or target.maxRulesPerGroup; split groups keep
+// their file, interval and order. Over target.maxGroups, each file's
+// consecutive groups of one interval are packed into as few as the rules
+// limit allows, with the same rules in the same order. The generated tests
+// pass on both layouts, and a spec that cannot fit is a positioned error.
 func TestRulerLimits(t *testing.T) {
-	r := compileEdited(t, "quickstart", `evaluationInterval: "30s"`, `evaluationInterval: "30s"
-	ruler: "mimir"`)
-	groups, err := rulesOf(r)
-	if err != nil {
-		t.Fatal(err)
+	// The tests of one SLO (both files) and the diagnostics run on the
+	// split and merged layouts: every test file takes seconds.
+	layout := func(extra string, run bool) []ruleGroup {
+		t.Helper()
+		r := compileEdited(t, "quickstart", `evaluationInterval: "30s"`, `evaluationInterval: "30s"
+	ruler: "mimir"`+extra)
+		groups, err := rulesOf(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !run {
+			return groups
+		}
+		dir := writeOut(t, r)
+		tests, _ := filepath.Glob(filepath.Join(dir, "tests", "slo-support-chat-ttft*.yaml"))
+		if len(tests) != 2 {
+			t.Fatalf("tests of support-chat-ttft: %v", tests)
+		}
+		for _, f := range append(tests, filepath.Join(dir, "tests", "diagnostics.yaml")) {
+			res, err := ruletest.RunFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range res {
+				for _, fl := range g.Failures {
+					t.Errorf("%s: %s: %s", extra, g.Name, fl)
+				}
+			}
+		}
+		return groups
 	}
-	split := false
-	for _, g := range groups {
+	// rules lists every rule name in file order, with its group's interval.
+	rules := func(gs []ruleGroup) []string {
+		var out []string
+		for _, g := range gs {
+			for _, r := range g.Rules {
+				out = append(out, g.Interval+" "+r.Record+r.Alert)
+			}
+		}
+		return out
+	}
+
+	whole := layout("", false)
+	for _, g := range whole {
 		if len(g.Rules) > 20 {
 			t.Errorf("group %s has %d rules, over Mimir's 20", g.Name, len(g.Rules))
 		}
-		split = split || strings.Contains(g.Name, ":part-")
 	}
-	if !split || len(groups) > 70 {
-		t.Errorf("%d groups, split: %v", len(groups), split)
-	}
-	dir := writeOut(t, r)
-	res, err := ruletest.RunFile(filepath.Join(dir, "tests", "diagnostics.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range res {
-		for _, f := range g.Failures {
-			t.Errorf("%s: %s", g.Name, f)
+	split := layout("\n\tmaxRulesPerGroup: 6", true)
+	parts := 0
+	for _, g := range split {
+		if len(g.Rules) > 6 {
+			t.Errorf("group %s has %d rules, over 6", g.Name, len(g.Rules))
+		}
+		if strings.Contains(g.Name, ":part-") {
+			parts++
 		}
 	}
+	if parts == 0 || !slices.Equal(rules(split), rules(whole)) {
+		t.Errorf("split into %d parts; same rules in the same order: %v", parts, slices.Equal(rules(split), rules(whole)))
+	}
+	limit := len(whole) - 1
+	merged := layout(fmt.Sprintf("\n\tmaxGroups: %d", limit), true)
+	joined := 0
+	for _, g := range merged {
+		if strings.Contains(g.Name, "+") {
+			joined++
+		}
+	}
+	if len(merged) > limit || joined == 0 || !slices.Equal(rules(merged), rules(whole)) {
+		t.Errorf("%d groups for a limit of %d (%d before), %d merged; same rules in the same order: %v", len(merged), limit, len(whole), joined, slices.Equal(rules(merged), rules(whole)))
+	}
 
-	_, err = compiler.CompileFiles(quickstartWith(t, `evaluationInterval: "30s"
+	_, err := compiler.CompileFiles(quickstartWith(t, `evaluationInterval: "30s"
 	ruler: "mimir"
 	maxGroups: 3`)...)
 	if err == nil || !strings.Contains(err.Error(), "spec.cue:") || !strings.Contains(err.Error(), "target.maxGroups: the rules need") {
