@@ -118,8 +118,22 @@ func closed(names ...string) labelSet {
 	return labelSet{names: m}
 }
 
+// labelCache holds the output labels of each node of one expression, so
+// that checking every binary operation infers each subtree's labels once
+// (the returned sets are never modified in place).
+type labelCache map[parser.Expr]labelSet
+
 // outLabels infers an expression's output labels.
-func outLabels(e parser.Expr) labelSet {
+func (c labelCache) outLabels(e parser.Expr) labelSet {
+	if ls, ok := c[e]; ok {
+		return ls
+	}
+	ls := c.infer(e)
+	c[e] = ls
+	return ls
+}
+
+func (c labelCache) infer(e parser.Expr) labelSet {
 	switch x := e.(type) {
 	case *parser.VectorSelector:
 		ls := labelSet{names: map[string]bool{}, open: true}
@@ -130,16 +144,16 @@ func outLabels(e parser.Expr) labelSet {
 		}
 		return ls
 	case *parser.MatrixSelector:
-		return outLabels(x.VectorSelector)
+		return c.outLabels(x.VectorSelector)
 	case *parser.SubqueryExpr:
-		return outLabels(x.Expr)
+		return c.outLabels(x.Expr)
 	case *parser.ParenExpr:
-		return outLabels(x.Expr)
+		return c.outLabels(x.Expr)
 	case *parser.NumberLiteral, *parser.StringLiteral:
 		return closed()
 	case *parser.AggregateExpr:
 		if x.Without {
-			in := outLabels(x.Expr)
+			in := c.outLabels(x.Expr)
 			out := labelSet{names: map[string]bool{}, open: in.open}
 			for n := range in.names {
 				out.names[n] = true
@@ -157,26 +171,26 @@ func outLabels(e parser.Expr) labelSet {
 		case "absent":
 			return closed()
 		case "label_replace":
-			in := outLabels(x.Args[0])
+			in := c.outLabels(x.Args[0])
 			if dst, ok := x.Args[1].(*parser.StringLiteral); ok {
 				in.names = copySet(in.names)
 				in.names[dst.Val] = true
 			}
 			return in
 		case "histogram_quantile":
-			in := outLabels(x.Args[1])
+			in := c.outLabels(x.Args[1])
 			in.names = copySet(in.names)
 			delete(in.names, "le")
 			return in
 		}
 		for _, a := range x.Args {
 			if a.Type() == parser.ValueTypeVector || a.Type() == parser.ValueTypeMatrix {
-				return outLabels(a)
+				return c.outLabels(a)
 			}
 		}
 		return closed()
 	case *parser.BinaryExpr:
-		l, r := outLabels(x.LHS), outLabels(x.RHS)
+		l, r := c.outLabels(x.LHS), c.outLabels(x.RHS)
 		if x.LHS.Type() != parser.ValueTypeVector {
 			return r
 		}
@@ -210,12 +224,13 @@ func copySet(m map[string]bool) map[string]bool {
 // labels a closed side lacks, or two closed sides with different labels.
 func matchingErrors(e parser.Expr) []string {
 	var out []string
+	c := labelCache{}
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		b, ok := n.(*parser.BinaryExpr)
 		if !ok || b.VectorMatching == nil || b.LHS.Type() != parser.ValueTypeVector || b.RHS.Type() != parser.ValueTypeVector {
 			return nil
 		}
-		l, r := outLabels(b.LHS), outLabels(b.RHS)
+		l, r := c.outLabels(b.LHS), c.outLabels(b.RHS)
 		vm := b.VectorMatching
 		if vm.On {
 			for _, name := range vm.MatchingLabels {
