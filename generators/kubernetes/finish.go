@@ -3,10 +3,12 @@ package kubernetes
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"golang.org/x/sync/errgroup"
 	kustomize "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
@@ -41,6 +43,7 @@ const (
 // namespace. It returns the artifacts to add.
 func Finish(p *plan.Plan, arts []emit.Artifact) ([]emit.Artifact, error) {
 	var resources []string
+	var objects []emit.Artifact
 	for _, a := range arts {
 		rel, ok := strings.CutPrefix(a.Path, Dir)
 		if !ok {
@@ -49,10 +52,26 @@ func Finish(p *plan.Plan, arts []emit.Artifact) ([]emit.Artifact, error) {
 		if a.Path == KustomizationPath {
 			return nil, fmt.Errorf("kubernetes: %s is written by the kustomization step, not by a generator", a.Path)
 		}
-		if err := checkSize(a); err != nil {
+		objects = append(objects, a)
+		resources = append(resources, rel)
+	}
+	// Decoding and re-rendering every object is most of this step's time
+	// on a large spec; objects are independent. The first error in
+	// artifact order is returned, whichever finishes first.
+	errs := make([]error, len(objects))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, a := range objects {
+		g.Go(func() error {
+			errs[i] = checkSize(a)
+			return nil
+		})
+	}
+	g.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
-		resources = append(resources, rel)
 	}
 	if p.Kubernetes() == nil || len(resources) == 0 {
 		return nil, nil
