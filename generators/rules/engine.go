@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -23,17 +24,22 @@ const rateWindow = 5 * time.Minute
 // of every bucket of every replica. The quantiles are for dashboards only
 // (no alert reads them), so they are evaluated at quantileInterval
 // (inferobs:quantiles): on the large spec they were a third of the
-// evaluation cost at 30s.
-func engineGroups(p *plan.Plan) []Group {
+// evaluation cost at 30s. A bucket rate that nothing else reads (not in
+// reads, the names the SLO and diagnostic rules select, nor read by the
+// engine groups) is recorded there too, ahead of its quantiles: the
+// gateway's per-tenant rates of a span no alert reads were a seventh of
+// the large spec's cost.
+func engineGroups(p *plan.Plan, reads map[string]bool) []Group {
 	hist := Group{File: "recording", Name: "inferobs:histograms", Interval: p.EvaluationInterval}
 	quant := Group{File: "recording", Name: "inferobs:quantiles", Interval: quantileInterval(p)}
 	eng := Group{File: "recording", Name: "inferobs:engine", Interval: p.EvaluationInterval}
 	cost := Group{File: "recording", Name: "inferobs:cost", Interval: p.EvaluationInterval}
+	var buckets []Rule
 	var families []string
 	seen := map[string]bool{}
 	for _, m := range p.Models {
 		for _, fam := range quantileFamilies(m) {
-			hist.Rules = append(hist.Rules, modelRule(library.RecBucketRate(fam.Name), m,
+			buckets = append(buckets, modelRule(library.RecBucketRate(fam.Name), m,
 				promql.Sum(promql.Rate(m.Select(m.BucketSeries(fam)), rateWindow), "le")))
 			if !seen[fam.Name] {
 				seen[fam.Name] = true
@@ -41,32 +47,54 @@ func engineGroups(p *plan.Plan) []Group {
 			}
 		}
 	}
-	for _, fam := range families {
-		quant.Rules = append(quant.Rules, quantileRules(p, library.RecBucketRate(fam), func(q float64) string { return library.RecQuantile(fam, q) })...)
-	}
 	eng.Rules = append(eng.Rules, podTensorRules(p)...)
 	for _, m := range p.Models {
 		eng.Rules = append(eng.Rules, modelRules(m)...)
 		cost.Rules = append(cost.Rules, costRules(p, m)...)
 	}
+	ten := Group{File: "recording", Name: "inferobs:tenant", Interval: p.EvaluationInterval}
+	var spans []string
+	if p.Tracing != nil {
+		recorded := map[string]bool{}
+		for _, m := range p.Models {
+			rs, hs := tenantRules(p, m)
+			ten.Rules = append(ten.Rules, rs...)
+			buckets = append(buckets, hs...)
+			for _, h := range hs {
+				recorded[h.Record] = true
+			}
+		}
+		for _, span := range gatewaySpans(p) {
+			if recorded[library.RecTenantBucketRate(p.Tracing.SpanMetrics.DurationFamily, span)] {
+				spans = append(spans, span)
+			}
+		}
+	}
+	reads = maps.Clone(reads)
+	maps.Copy(reads, readNames([]Group{eng, cost, ten}))
+	// writer is the interval each bucket rate is recorded at, which the
+	// quantiles' lag window is counted in.
+	writer := map[string]time.Duration{}
+	for _, r := range buckets {
+		if reads[r.Record] {
+			hist.Rules = append(hist.Rules, r)
+			writer[r.Record] = hist.Interval
+		} else {
+			quant.Rules = append(quant.Rules, r)
+			writer[r.Record] = quant.Interval
+		}
+	}
+	for _, fam := range families {
+		b := library.RecBucketRate(fam)
+		quant.Rules = append(quant.Rules, quantileRules(b, writer[b], func(q float64) string { return library.RecQuantile(fam, q) })...)
+	}
 	if p.Tracing == nil {
 		return []Group{hist, quant, eng, cost}
 	}
-	ten := Group{File: "recording", Name: "inferobs:tenant", Interval: p.EvaluationInterval}
-	recorded := map[string]bool{}
-	for _, m := range p.Models {
-		rs, hs := tenantRules(p, m)
-		ten.Rules = append(ten.Rules, rs...)
-		hist.Rules = append(hist.Rules, hs...)
-		for _, h := range hs {
-			recorded[h.Record] = true
-		}
-	}
 	fam := p.Tracing.SpanMetrics.DurationFamily
-	for _, span := range gatewaySpans(p) {
-		if buckets := library.RecTenantBucketRate(fam, span); recorded[buckets] {
-			quant.Rules = append(quant.Rules, quantileRules(p, buckets, func(q float64) string { return library.RecTenantQuantile(fam, span, q) })...)
-		}
+	for _, span := range spans {
+		b := library.RecTenantBucketRate(fam, span)
+		quant.Rules = append(quant.Rules, quantileRules(b, writer[b], func(q float64) string { return library.RecTenantQuantile(fam, span, q) })...)
 	}
 	return []Group{hist, quant, eng, cost, ten}
 }
@@ -78,14 +106,14 @@ func quantileInterval(p *plan.Plan) time.Duration {
 }
 
 // quantileRules record each quantile of a recorded bucket rate, for every
-// series of it at once (the labels come from the series), read from the
-// histogram group with up to lagReads-1 evaluations of write lag
-// tolerated (the window is in the histogram group's intervals, which are
-// never longer than the quantiles').
-func quantileRules(p *plan.Plan, buckets string, name func(q float64) string) []Rule {
+// series of it at once (the labels come from the series), tolerating up
+// to lagReads-1 evaluations of write lag of the group that records it
+// (every interval: the bucket rates' group, or the quantiles' own, where
+// they are recorded ahead of them).
+func quantileRules(buckets string, every time.Duration, name func(q float64) string) []Rule {
 	var rs []Rule
 	for _, q := range library.Quantiles() {
-		e := promql.Call("histogram_quantile", promql.Num(q), promql.OverTime("last", promql.Sel(buckets), lagReads*p.EvaluationInterval))
+		e := promql.Call("histogram_quantile", promql.Num(q), promql.OverTime("last", promql.Sel(buckets), lagReads*every))
 		rs = append(rs, Rule{Record: name(q), Expr: e})
 	}
 	return rs

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/prometheus/promql/parser"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/inferobs/inferobs/generators/emit"
@@ -85,9 +86,10 @@ func (s *Set) GroupsIn(file string) []Group {
 // Build assembles every rule group of the plan.
 func Build(p *plan.Plan) (*Set, error) {
 	s := &Set{}
-	s.Groups = append(s.Groups, sloGroups(p)...)
-	s.Groups = append(s.Groups, engineGroups(p)...)
-	s.Groups = append(s.Groups, diagnosticGroups(p)...)
+	slo, diag := sloGroups(p), diagnosticGroups(p)
+	s.Groups = append(s.Groups, slo...)
+	s.Groups = append(s.Groups, engineGroups(p, readNames(slo, diag))...)
+	s.Groups = append(s.Groups, diag...)
 	var kept []Group
 	for _, g := range s.Groups {
 		if len(g.Rules) > 0 {
@@ -104,6 +106,24 @@ func Build(p *plan.Plan) (*Set, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readNames are the metric names the groups' rules select.
+func readNames(sets ...[]Group) map[string]bool {
+	names := map[string]bool{}
+	for _, gs := range sets {
+		for _, g := range gs {
+			for _, r := range g.Rules {
+				parser.Inspect(r.Expr, func(n parser.Node, _ []parser.Node) error {
+					if vs, ok := n.(*parser.VectorSelector); ok {
+						names[vs.Name] = true
+					}
+					return nil
+				})
+			}
+		}
+	}
+	return names
 }
 
 // Generate returns the rule files, PrometheusRule objects and promtool tests.

@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/inferobs/inferobs/generators/cardinality"
 	"github.com/inferobs/inferobs/generators/promql"
@@ -178,6 +180,77 @@ func TestEstimateCountsEveryRecordedName(t *testing.T) {
 			if !recorded[name] {
 				t.Errorf("%s: the estimate counts %s, which no rule records", ex, name)
 			}
+		}
+	}
+}
+
+// TestBucketRatesNoAlertReadsAreSlow: on the platform example at 30s, a
+// bucket rate recorded in inferobs:quantiles (1m) is read by no rule
+// outside that group, a bucket rate some other rule reads stays in
+// inferobs:histograms, and every quantile's lag window is three intervals
+// of the group that records its buckets.
+func TestBucketRatesNoAlertReadsAreSlow(t *testing.T) {
+	r := compileEdited(t, "platform", `evaluationInterval: "30s"`, `evaluationInterval: "30s"`)
+	groups, err := rulesOf(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer := map[string]string{}   // bucket rate -> its group
+	interval := map[string]string{} // group -> interval
+	for _, g := range groups {
+		interval[g.Name] = g.Interval
+		for _, rl := range g.Rules {
+			if strings.HasSuffix(rl.Record, "_bucket:rate5m") {
+				writer[rl.Record] = g.Name
+			}
+		}
+	}
+	moved, kept := 0, 0
+	for name, g := range writer {
+		switch g {
+		case "inferobs:quantiles":
+			moved++
+		case "inferobs:histograms":
+			kept++
+		default:
+			t.Errorf("%s recorded in %s", name, g)
+		}
+	}
+	if moved == 0 || kept == 0 || interval["inferobs:quantiles"] != "1m" || interval["inferobs:histograms"] != "30s" {
+		t.Fatalf("%d bucket rates in inferobs:quantiles, %d in inferobs:histograms; intervals %v", moved, kept, interval)
+	}
+	readOutside := map[string]bool{}
+	for _, g := range groups {
+		for _, rl := range g.Rules {
+			e, err := promql.Parse(rl.Expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+				switch x := n.(type) {
+				case *parser.VectorSelector:
+					if g.Name != "inferobs:quantiles" {
+						readOutside[x.Name] = true
+					}
+				case *parser.MatrixSelector:
+					vs := x.VectorSelector.(*parser.VectorSelector)
+					if w, ok := writer[vs.Name]; ok && g.Name == "inferobs:quantiles" {
+						every, _ := time.ParseDuration(interval[w])
+						if x.Range != 3*every {
+							t.Errorf("%s reads %s (recorded every %s) over %s, want %s", rl.Record, vs.Name, every, x.Range, 3*every)
+						}
+					}
+				}
+				return nil
+			})
+		}
+	}
+	for name, g := range writer {
+		if g == "inferobs:quantiles" && readOutside[name] {
+			t.Errorf("%s is recorded every minute but read outside inferobs:quantiles", name)
+		}
+		if g == "inferobs:histograms" && !readOutside[name] {
+			t.Errorf("%s is recorded every 30s but only the quantiles read it", name)
 		}
 	}
 }
