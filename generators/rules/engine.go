@@ -53,21 +53,11 @@ func engineGroups(p *plan.Plan, reads map[string]bool) []Group {
 		cost.Rules = append(cost.Rules, costRules(p, m)...)
 	}
 	ten := Group{File: "recording", Name: "inferobs:tenant", Interval: p.EvaluationInterval}
-	var spans []string
 	if p.Tracing != nil {
-		recorded := map[string]bool{}
 		for _, m := range p.Models {
 			rs, hs := tenantRules(p, m)
 			ten.Rules = append(ten.Rules, rs...)
 			buckets = append(buckets, hs...)
-			for _, h := range hs {
-				recorded[h.Record] = true
-			}
-		}
-		for _, span := range gatewaySpans(p) {
-			if recorded[library.RecTenantBucketRate(p.Tracing.SpanMetrics.DurationFamily, span)] {
-				spans = append(spans, span)
-			}
 		}
 	}
 	reads = maps.Clone(reads)
@@ -88,15 +78,16 @@ func engineGroups(p *plan.Plan, reads map[string]bool) []Group {
 		b := library.RecBucketRate(fam)
 		quant.Rules = append(quant.Rules, quantileRules(b, writer[b], func(q float64) string { return library.RecQuantile(fam, q) })...)
 	}
-	if p.Tracing == nil {
-		return []Group{hist, quant, eng, cost}
+	if p.Tracing != nil {
+		fam := p.Tracing.SpanMetrics.DurationFamily
+		for _, span := range gatewaySpans(p) {
+			b := library.RecTenantBucketRate(fam, span)
+			if every, ok := writer[b]; ok { // some model is served at the gateway
+				quant.Rules = append(quant.Rules, quantileRules(b, every, func(q float64) string { return library.RecTenantQuantile(fam, span, q) })...)
+			}
+		}
 	}
-	fam := p.Tracing.SpanMetrics.DurationFamily
-	for _, span := range spans {
-		b := library.RecTenantBucketRate(fam, span)
-		quant.Rules = append(quant.Rules, quantileRules(b, writer[b], func(q float64) string { return library.RecTenantQuantile(fam, span, q) })...)
-	}
-	return []Group{hist, quant, eng, cost, ten}
+	return []Group{hist, quant, eng, cost, ten} // Build drops empty groups
 }
 
 // quantileInterval is the evaluation interval of the recorded quantiles:

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/prometheus/promql/parser"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/inferobs/inferobs/generators/emit"
@@ -114,12 +113,9 @@ func readNames(sets ...[]Group) map[string]bool {
 	for _, gs := range sets {
 		for _, g := range gs {
 			for _, r := range g.Rules {
-				parser.Inspect(r.Expr, func(n parser.Node, _ []parser.Node) error {
-					if vs, ok := n.(*parser.VectorSelector); ok {
-						names[vs.Name] = true
-					}
-					return nil
-				})
+				for _, vs := range promql.Selectors(r.Expr) {
+					names[vs.Name] = true
+				}
 			}
 		}
 	}
