@@ -98,7 +98,8 @@ test: vet unit check-out check-tools $(if $(PROMETHEUS)$(VICTORIAMETRICS),e2e)
 # generation time per SLO against sloth's on the large spec.
 # With a Prometheus (PROMETHEUS, or INFEROBS_PROMETHEUS3), it also loads
 # the large spec's rule files into it, scraping `inferobs simulate` of the
-# same spec, and over a BENCH_RULES_WAIT window after warm-up prints the
+# same spec (one server per layout and a rule-less one, side by side on
+# one simulator), and over a BENCH_RULES_WAIT window after warm-up prints the
 # rule and group counts, output size, the CPU share of rule evaluation,
 # the server's CPU above a rule-less server's, the slowest groups and rules
 # and the server's RSS; the same for the rule layout before vectorisation
@@ -114,7 +115,7 @@ BENCH_BIN     ?= $(HOME)/.cache/inferobs-bin
 BENCH_RUNS    ?= 5
 BENCH_SCALES  ?= 1,2,4
 SLOTH_VERSION := v0.16.0
-BENCH_RULES_WAIT ?= 3m
+BENCH_RULES_WAIT ?= 5m
 BENCH_PREVIOUS   ?= 4111b24
 
 bench: SHELL := /bin/bash
