@@ -68,8 +68,13 @@ const (
 	vmInstantRollupWindow = 3 * time.Hour
 	// vmIngestDelay is what does not compress: VictoriaMetrics makes
 	// freshly ingested rows searchable on a fixed 2s flush, so the
-	// compressed evaluation delay never drops below it plus a scrape.
-	vmIngestDelay = 3 * time.Second
+	// compressed evaluation delay never drops below it plus a scrape, plus
+	// 2s for a busy machine. With 3s, a dozen stacks on two cores (the
+	// end-to-end test's VictoriaMetrics pass) now and then made a scrape
+	// searchable between an SLO's good and total queries of one
+	// evaluation: right after a cold start, when a 5m rate holds seconds
+	// of events, that one scrape reads as a burn of several percent.
+	vmIngestDelay = 5 * time.Second
 	// vmalertMinFlush keeps the compressed remote-write flush sane.
 	vmalertMinFlush = 100 * time.Millisecond
 )

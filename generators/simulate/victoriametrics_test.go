@@ -120,7 +120,7 @@ func TestVictoriaMetricsCommands(t *testing.T) {
 	if _, ok := f["vmagent"]; ok || f["victoria-metrics"]["promscrape.config"] != "/d/scrape.yml" {
 		t.Errorf("without stream aggregation victoria-metrics scrapes, no vmagent: %v", f)
 	}
-	for name, want := range map[string]string{"datasource.queryStep": "10s", "rule.evalDelay": "3s", "rule": "/d/rules/*.yaml", "datasource.url": "http://127.0.0.1:8428"} {
+	for name, want := range map[string]string{"datasource.queryStep": "10s", "rule.evalDelay": "5s", "rule": "/d/rules/*.yaml", "datasource.url": "http://127.0.0.1:8428"} {
 		if got := f["vmalert"][name]; got != want {
 			t.Errorf("vmalert -%s=%s, want %s", name, got, want)
 		}
