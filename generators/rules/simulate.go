@@ -1,7 +1,8 @@
 package rules
 
 import (
-	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/inferobs/inferobs/generators/plan"
@@ -81,13 +82,33 @@ type simulation struct {
 	cond   [][]bool // the tier's condition (both windows over the line)
 }
 
-// simCache memoises simulations within one Tests call: they depend only on
-// the SLO's budget and SLI type, the plan's tiers, the scenario and the
-// evaluation step, which many SLO instances share.
-type simCache map[string]simulation
+// simCache memoises simulations within one Tests call (one plan, so one
+// set of tiers): they depend only on the SLO's budget and SLI type, the
+// scenario and the evaluation step, which many SLO instances share.
+type simCache map[simKey]simulation
+
+type simKey struct {
+	budget    float64
+	sli       plan.SLIType
+	scenario  string // the phases, as phaseKey writes them
+	evalEvery int
+	sem       semantics
+}
+
+// phaseKey writes a scenario's phases exactly (the bad fractions' bits).
+func phaseKey(sc scenario) string {
+	b := make([]byte, 0, 24*len(sc))
+	for _, ph := range sc {
+		b = strconv.AppendInt(b, int64(ph.minutes), 10)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, math.Float64bits(ph.bad), 16)
+		b = append(b, ';')
+	}
+	return string(b)
+}
 
 func (c simCache) simulate(p *plan.Plan, s *plan.SLO, sc scenario, evalEvery int, sem semantics) simulation {
-	key := fmt.Sprint(p.Tiers, s.Budget, s.SLI.Type, sc, evalEvery, sem)
+	key := simKey{s.Budget, s.SLI.Type, phaseKey(sc), evalEvery, sem}
 	if sim, ok := c[key]; ok {
 		return sim
 	}

@@ -280,11 +280,16 @@ func sloTestGroup(p *plan.Plan, s, other *plan.SLO, healthy float64, cache simCa
 	}
 	g := testGroup{Name: name, Interval: model.Duration(sampleStep).String(), InputSeries: in}
 	alert := AlertName(s)
+	// A tier's expected alert is the same at every check time: build it once.
+	expected := make([]*expAlert, len(p.Tiers))
 	for _, e := range checkTimes(p, sims) {
 		exp := []expAlert{}
 		for ti, t := range p.Tiers {
 			if sims[0].firing[ti][e] && t.CanFire(s.Budget) {
-				exp = append(exp, expAlert{ExpLabels: AlertLabels(p, s, t), ExpAnnotations: BurnAnnotations(p, s, t)})
+				if expected[ti] == nil {
+					expected[ti] = &expAlert{ExpLabels: AlertLabels(p, s, t), ExpAnnotations: BurnAnnotations(p, s, t)}
+				}
+				exp = append(exp, *expected[ti])
 			}
 		}
 		g.AlertTests = append(g.AlertTests, alertTest{EvalTime: model.Duration(time.Duration(e*every) * time.Minute).String(), Alertname: alert, ExpAlerts: exp})
