@@ -117,6 +117,8 @@ BENCH_SCALES  ?= 1,2,4
 SLOTH_VERSION := v0.16.0
 BENCH_RULES_WAIT ?= 5m
 BENCH_PREVIOUS   ?= 4111b24
+# How many of the slowest groups and rules the real-Prometheus run prints.
+BENCH_TOP        ?= 6
 
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
@@ -144,7 +146,7 @@ bench: build
 	else echo "no git history with $(BENCH_PREVIOUS): the previous rule layout is not measured"; fi
 	@if [ -n "$(PROMETHEUS)$(INFEROBS_PROMETHEUS3)" ]; then \
 		previous=; [ -d $(BENCH_DIR)/previous-out/prometheus ] && previous=$(BENCH_DIR)/previous-out/prometheus; \
-		INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_BENCH_RULES_SPEC=$(BENCH_DIR)/large INFEROBS_BENCH_WAIT=$(BENCH_RULES_WAIT) \
+		INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_BENCH_RULES_SPEC=$(BENCH_DIR)/large INFEROBS_BENCH_WAIT=$(BENCH_RULES_WAIT) INFEROBS_BENCH_TOP=$(BENCH_TOP) \
 		INFEROBS_BENCH_RULES_PREVIOUS=$$previous \
 			$(GO) test -tags e2e -count=1 -v -timeout 90m -run '^TestRuleEvaluationCost$$' ./generators/simulate/e2e/ \
 			| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' -e 'e2e_test.go:.*skipping' | tee $(BENCH_DIR)/prometheus.txt; \

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,8 @@ import (
 //
 // It prints rule and group counts, the rule files' size, both figures, the
 // spread of the share's ratio over the samples, the slowest groups and
-// rules, and the servers' resident memory, with the ratios of the current
+// rules (INFEROBS_BENCH_TOP of each, default 6), and the servers' resident
+// memory, with the ratios of the current
 // layout to the previous. It asserts nothing.
 func TestRuleEvaluationCost(t *testing.T) {
 	spec := os.Getenv("INFEROBS_BENCH_RULES_SPEC")
@@ -139,14 +141,18 @@ func TestRuleEvaluationCost(t *testing.T) {
 			fmt.Printf("  current/previous share per sample, %d samples: min %.2f, median %.2f, max %.2f\n", n, ratios[0], ratios[n/2], ratios[n-1])
 		}
 	}
+	top := 6
+	if n, err := strconv.Atoi(os.Getenv("INFEROBS_BENCH_TOP")); err == nil && n > 0 {
+		top = n
+	}
 	fmt.Printf("  scraped targets %d\n", runs[0].targets)
 	for _, r := range runs[1:] {
 		fmt.Printf("  slowest groups, %s (share of a core: mean duration / interval):\n", r.name)
-		for _, g := range r.groups[:min(6, len(r.groups))] {
+		for _, g := range r.groups[:min(top, len(r.groups))] {
 			fmt.Printf("    %.4f  %7.3fs / %3.0fs  %5d rules  %s (%s)\n", g.seconds/g.interval, g.seconds, g.interval, g.rules, g.name, baseName(g.file))
 		}
 		fmt.Printf("  slowest rules, %s (last duration / interval):\n", r.name)
-		for _, x := range r.slowRules[:min(6, len(r.slowRules))] {
+		for _, x := range r.slowRules[:min(top, len(r.slowRules))] {
 			fmt.Printf("    %.4f  %7.3fs  %s: %s\n", x.seconds/x.interval, x.seconds, x.group, x.name)
 		}
 	}
