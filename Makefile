@@ -99,10 +99,11 @@ test: vet unit check-out check-tools $(if $(PROMETHEUS)$(VICTORIAMETRICS),e2e)
 # With a Prometheus (PROMETHEUS, or INFEROBS_PROMETHEUS3), it also loads
 # the large spec's rule files into it, scraping `inferobs simulate` of the
 # same spec (one server per layout and a rule-less one, side by side on
-# one simulator), and over a BENCH_RULES_WAIT window after warm-up prints the
-# rule and group counts, output size, the CPU share of rule evaluation,
-# the server's CPU above a rule-less server's, the slowest groups and rules
-# and the server's RSS; the same for the rule layout before vectorisation
+# one simulator; one more for the rules compiled with target.quantileInterval
+# at BENCH_QUANTILE_INTERVAL), and over a BENCH_RULES_WAIT window after
+# warm-up prints the rule and group counts, output size, the CPU share of
+# rule evaluation, the server's CPU above a rule-less server's, the slowest
+# groups and rules and the server's RSS; the same for the rule layout before vectorisation
 # (commit BENCH_PREVIOUS, built from this checkout's history) when git has it.
 # That build writes one PrometheusRule per rule file, and on the large spec
 # some are over the API server's and the operator's size limits (an SLO's
@@ -119,6 +120,8 @@ BENCH_RULES_WAIT ?= 5m
 BENCH_PREVIOUS   ?= 4111b24
 # How many of the slowest groups and rules the real-Prometheus run prints.
 BENCH_TOP        ?= 6
+# The quantile interval of that extra server's rules (empty: not run).
+BENCH_QUANTILE_INTERVAL ?= 2m
 
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
@@ -147,6 +150,7 @@ bench: build
 	@if [ -n "$(PROMETHEUS)$(INFEROBS_PROMETHEUS3)" ]; then \
 		previous=; [ -d $(BENCH_DIR)/previous-out/prometheus ] && previous=$(BENCH_DIR)/previous-out/prometheus; \
 		INFEROBS_PROMETHEUS=$(PROMETHEUS) INFEROBS_BENCH_RULES_SPEC=$(BENCH_DIR)/large INFEROBS_BENCH_WAIT=$(BENCH_RULES_WAIT) INFEROBS_BENCH_TOP=$(BENCH_TOP) \
+		INFEROBS_BENCH_QUANTILE_INTERVAL=$(BENCH_QUANTILE_INTERVAL) \
 		INFEROBS_BENCH_RULES_PREVIOUS=$$previous \
 			$(GO) test -tags e2e -count=1 -v -timeout 90m -run '^TestRuleEvaluationCost$$' ./generators/simulate/e2e/ \
 			| grep -v -e '^=== RUN' -e '^--- ' -e '^PASS' -e '^ok ' -e 'e2e_test.go:.*skipping' | tee $(BENCH_DIR)/prometheus.txt; \

@@ -117,6 +117,7 @@ var durationUnits = map[string]func(float64) string{
 	"slowThreshold":      func(n float64) string { return unitFor(n, 10, "s", "ms") },
 	"scrapeInterval":     func(float64) string { return "s" },
 	"evaluationInterval": func(float64) string { return "s" },
+	"quantileInterval":   func(float64) string { return "s" },
 	"decisionWait":       func(float64) string { return "s" },
 	"period":             func(float64) string { return "d" },
 }

@@ -217,8 +217,14 @@ func decode(v cue.Value, pos positions, off offSLOs) (*Spec, diag.List) {
 	s.Target.MaxGroups = d.integer("target", "maxGroups")
 	s.Target.ScrapeInterval = d.duration("target", "scrapeInterval")
 	s.Target.EvaluationInterval = d.duration("target", "evaluationInterval")
-	if ev := s.Target.EvaluationInterval; ev > 5*time.Minute {
-		d.errorf([]string{"target", "evaluationInterval"}, "evaluation interval %s is over 5m: Prometheus would see recorded series go stale between evaluations", model.Duration(ev))
+	s.Target.QuantileInterval = d.duration("target", "quantileInterval")
+	for _, iv := range []struct {
+		field, name string
+		every       time.Duration
+	}{{"evaluationInterval", "evaluation interval", s.Target.EvaluationInterval}, {"quantileInterval", "quantile interval", s.Target.QuantileInterval}} {
+		if iv.every > 5*time.Minute {
+			d.errorf([]string{"target", iv.field}, "%s %s is over 5m: Prometheus would see recorded series go stale between evaluations", iv.name, model.Duration(iv.every))
+		}
 	}
 
 	s.SLO.Period = d.duration("slo", "period")

@@ -31,9 +31,10 @@ type Target struct {
 	PrometheusMajor    int
 	ScrapeInterval     time.Duration
 	EvaluationInterval time.Duration
-	Ruler              string // "prometheus", "mimir", "cortex", "thanos", "vmalert"
-	MaxRulesPerGroup   int    // 0: the ruler's default
-	MaxGroups          int    // 0: the ruler's default
+	QuantileInterval   time.Duration // 0: the default (see Plan.QuantileInterval)
+	Ruler              string        // "prometheus", "mimir", "cortex", "thanos", "vmalert"
+	MaxRulesPerGroup   int           // 0: the ruler's default
+	MaxGroups          int           // 0: the ruler's default
 }
 
 // SLOSettings are the spec-wide SLO parameters.

@@ -46,6 +46,7 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 		PrometheusMajor:     s.Target.PrometheusMajor,
 		ScrapeInterval:      s.Target.ScrapeInterval,
 		EvaluationInterval:  s.Target.EvaluationInterval,
+		QuantileInterval:    s.Target.QuantileInterval,
 		Period:              s.SLO.Period,
 		Currency:            s.Currency,
 		RunbookBaseURL:      s.SLO.RunbookBaseURL,
@@ -54,6 +55,10 @@ func New(s *schema.Spec) (*Plan, diag.List) {
 		SpecDecodeBreakEven: DefaultSpecDecodeBreakEven,
 		Aggregate:           s.Cardinality.StreamAggregation,
 	}}
+	if b.p.QuantileInterval == 0 {
+		// A dashboard's usual resolution.
+		b.p.QuantileInterval = max(b.p.EvaluationInterval, time.Minute)
+	}
 	if s.SpecDecode != nil {
 		b.p.SpecDecodeBreakEven = s.SpecDecode.BreakEvenAcceptance
 	}

@@ -25,12 +25,16 @@ type Plan struct {
 	PrometheusMajor    int
 	ScrapeInterval     time.Duration
 	EvaluationInterval time.Duration
-	Period             time.Duration
-	Tiers              []Tier
-	Currency           string
-	RunbookBaseURL     string
-	MinEvents          int
-	ForbiddenLabels    []string
+	// QuantileInterval is the interval of the recorded latency quantiles,
+	// which only dashboards read: target.quantileInterval, or
+	// EvaluationInterval or 1m, whichever is longer.
+	QuantileInterval time.Duration
+	Period           time.Duration
+	Tiers            []Tier
+	Currency         string
+	RunbookBaseURL   string
+	MinEvents        int
+	ForbiddenLabels  []string
 	// SpecDecodeBreakEven is the acceptance rate below which speculation loses throughput.
 	SpecDecodeBreakEven float64
 

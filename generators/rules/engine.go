@@ -22,7 +22,7 @@ const rateWindow = 5 * time.Minute
 // bucket rates) and its quantiles read that, one rule per family and
 // quantile for every model, instead of each quantile recomputing the rate
 // of every bucket of every replica. The quantiles are for dashboards only
-// (no alert reads them), so they are evaluated at quantileInterval
+// (no alert reads them), so they are evaluated at p.QuantileInterval
 // (inferobs:quantiles): on the large spec they were a third of the
 // evaluation cost at 30s. A bucket rate that nothing else reads (not in
 // reads, the names the SLO and diagnostic rules select, nor read by the
@@ -31,7 +31,7 @@ const rateWindow = 5 * time.Minute
 // the large spec's cost.
 func engineGroups(p *plan.Plan, reads map[string]bool) []Group {
 	hist := Group{File: "recording", Name: "inferobs:histograms", Interval: p.EvaluationInterval}
-	quant := Group{File: "recording", Name: "inferobs:quantiles", Interval: quantileInterval(p)}
+	quant := Group{File: "recording", Name: "inferobs:quantiles", Interval: p.QuantileInterval}
 	eng := Group{File: "recording", Name: "inferobs:engine", Interval: p.EvaluationInterval}
 	cost := Group{File: "recording", Name: "inferobs:cost", Interval: p.EvaluationInterval}
 	var buckets []Rule
@@ -88,12 +88,6 @@ func engineGroups(p *plan.Plan, reads map[string]bool) []Group {
 		}
 	}
 	return []Group{hist, quant, eng, cost, ten} // Build drops empty groups
-}
-
-// quantileInterval is the evaluation interval of the recorded quantiles:
-// the spec's, or 1m when that is shorter (a dashboard's usual resolution).
-func quantileInterval(p *plan.Plan) time.Duration {
-	return max(p.EvaluationInterval, time.Minute)
 }
 
 // quantileRules record each quantile of a recorded bucket rate, for every

@@ -184,13 +184,24 @@ func TestEstimateCountsEveryRecordedName(t *testing.T) {
 	}
 }
 
-// TestBucketRatesNoAlertReadsAreSlow: on the platform example at 30s, a
-// bucket rate recorded in inferobs:quantiles (1m) is read by no rule
-// outside that group, a bucket rate some other rule reads stays in
+// TestBucketRatesNoAlertReadsAreSlow: on the platform example at 30s, with
+// the default quantile interval (1m) and with target.quantileInterval, a
+// bucket rate recorded in inferobs:quantiles is read by no rule outside
+// that group, a bucket rate some other rule reads stays in
 // inferobs:histograms, and every quantile's lag window is three intervals
 // of the group that records its buckets.
 func TestBucketRatesNoAlertReadsAreSlow(t *testing.T) {
-	r := compileEdited(t, "platform", `evaluationInterval: "30s"`, `evaluationInterval: "30s"`)
+	for _, tc := range []struct{ edit, want string }{
+		{`evaluationInterval: "30s"`, "1m"},
+		{`evaluationInterval: "30s", quantileInterval: "2m"`, "2m"},
+		{`evaluationInterval: "30s", quantileInterval: "15s"`, "15s"},
+	} {
+		t.Run(tc.want, func(t *testing.T) { checkBucketRateGroups(t, tc.edit, tc.want) })
+	}
+}
+
+func checkBucketRateGroups(t *testing.T, edit, quantileEvery string) {
+	r := compileEdited(t, "platform", `evaluationInterval: "30s"`, edit)
 	groups, err := rulesOf(r)
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +227,7 @@ func TestBucketRatesNoAlertReadsAreSlow(t *testing.T) {
 			t.Errorf("%s recorded in %s", name, g)
 		}
 	}
-	if moved == 0 || kept == 0 || interval["inferobs:quantiles"] != "1m" || interval["inferobs:histograms"] != "30s" {
+	if moved == 0 || kept == 0 || interval["inferobs:quantiles"] != quantileEvery || interval["inferobs:histograms"] != "30s" {
 		t.Fatalf("%d bucket rates in inferobs:quantiles, %d in inferobs:histograms; intervals %v", moved, kept, interval)
 	}
 	readOutside := map[string]bool{}
@@ -247,7 +258,7 @@ func TestBucketRatesNoAlertReadsAreSlow(t *testing.T) {
 	}
 	for name, g := range writer {
 		if g == "inferobs:quantiles" && readOutside[name] {
-			t.Errorf("%s is recorded every minute but read outside inferobs:quantiles", name)
+			t.Errorf("%s is recorded every %s but read outside inferobs:quantiles", name, quantileEvery)
 		}
 		if g == "inferobs:histograms" && !readOutside[name] {
 			t.Errorf("%s is recorded every 30s but only the quantiles read it", name)
