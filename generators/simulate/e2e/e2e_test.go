@@ -267,8 +267,11 @@ func TestVictoriaMetrics(t *testing.T) {
 // queries cross HTTP twice): measured here, about 0.13 of a core for the
 // quickstart's (victoria-metrics, vmalert, the simulator) and 0.45 for the
 // platform's. Run them all at once on two cores and scrapes time out, so
-// at most vmSlots weight units run together (about 1.7 cores).
-const vmSlots = 12
+// at most vmSlots weight units run together (about 1.3 cores). At 12
+// units (1.7 cores) about one pass in fifteen failed here: a stack's
+// samples landed after vmalert's evaluation delay and an alert went
+// pending that the scenario does not raise.
+const vmSlots = 9
 
 var vmWeight = map[string]int64{"quickstart": 1, "platform": 3}
 
