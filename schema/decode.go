@@ -148,6 +148,17 @@ func (d *decoder) duration(path ...string) time.Duration {
 	return time.Duration(md)
 }
 
+// groupInterval is the rule group interval target.<field>: over 5m (the
+// query lookback), its recorded series would go stale between evaluations.
+func (d *decoder) groupInterval(field, what string) time.Duration {
+	path := []string{"target", field}
+	every := d.duration(path...)
+	if every > 5*time.Minute {
+		d.errorf(path, "%s %s is over 5m: Prometheus would see recorded series go stale between evaluations", what, model.Duration(every))
+	}
+	return every
+}
+
 func (d *decoder) objective(path ...string) float64 {
 	o := d.num(path...)
 	if !d.has(path...) {
@@ -216,16 +227,8 @@ func decode(v cue.Value, pos positions, off offSLOs) (*Spec, diag.List) {
 	s.Target.MaxRulesPerGroup = d.integer("target", "maxRulesPerGroup")
 	s.Target.MaxGroups = d.integer("target", "maxGroups")
 	s.Target.ScrapeInterval = d.duration("target", "scrapeInterval")
-	s.Target.EvaluationInterval = d.duration("target", "evaluationInterval")
-	s.Target.QuantileInterval = d.duration("target", "quantileInterval")
-	for _, iv := range []struct {
-		field, name string
-		every       time.Duration
-	}{{"evaluationInterval", "evaluation interval", s.Target.EvaluationInterval}, {"quantileInterval", "quantile interval", s.Target.QuantileInterval}} {
-		if iv.every > 5*time.Minute {
-			d.errorf([]string{"target", iv.field}, "%s %s is over 5m: Prometheus would see recorded series go stale between evaluations", iv.name, model.Duration(iv.every))
-		}
-	}
+	s.Target.EvaluationInterval = d.groupInterval("evaluationInterval", "evaluation interval")
+	s.Target.QuantileInterval = d.groupInterval("quantileInterval", "quantile interval")
 
 	s.SLO.Period = d.duration("slo", "period")
 	s.SLO.Windows = d.str("slo", "windows")

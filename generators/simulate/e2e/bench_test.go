@@ -98,8 +98,8 @@ func TestRuleEvaluationCost(t *testing.T) {
 		runs = append(runs, previous)
 	}
 	measure(t, res.Plan, bin, window, runs)
-	// ours are the layouts compared with the previous one.
-	ours := runs[1:]
+	// ours are the layouts compared with the previous one (none without it).
+	var ours []*layoutRun
 	if previous != nil {
 		ours = runs[1 : len(runs)-1]
 	}
@@ -110,10 +110,8 @@ func TestRuleEvaluationCost(t *testing.T) {
 	for _, r := range runs[1:] {
 		fmt.Printf(" %12s", r.name)
 	}
-	if previous != nil {
-		for _, r := range ours {
-			fmt.Printf(" %24s", r.name+"/previous")
-		}
+	for _, r := range ours {
+		fmt.Printf(" %24s", r.name+"/previous")
 	}
 	fmt.Println()
 	row := func(label, format string, f func(r *layoutRun) float64) {
@@ -121,8 +119,8 @@ func TestRuleEvaluationCost(t *testing.T) {
 		for _, r := range runs[1:] {
 			fmt.Printf(" %12s", fmt.Sprintf(format, f(r)))
 		}
-		if previous != nil && f(previous) != 0 {
-			for _, r := range ours {
+		for _, r := range ours {
+			if f(previous) != 0 {
 				fmt.Printf(" %24.2f", f(r)/f(previous))
 			}
 		}
@@ -137,9 +135,6 @@ func TestRuleEvaluationCost(t *testing.T) {
 	row("server CPU (cores; no-rules server: "+fmt.Sprintf("%.3f", base.cpu)+")", "%.3f", func(r *layoutRun) float64 { return r.cpu })
 	row("server resident memory (MiB; no-rules: "+fmt.Sprintf("%.0f", base.rss/(1<<20))+")", "%.0f", func(r *layoutRun) float64 { return r.rss / (1 << 20) })
 	for _, r := range ours {
-		if previous == nil {
-			break
-		}
 		// Each sample's share (Σ last duration / interval at that moment)
 		// of the layout over the previous's: how much one look could have
 		// differed from the mean.
@@ -413,29 +408,10 @@ func metricFamilies(t *testing.T, base string) map[string]*dto.MetricFamily {
 }
 
 // withQuantileInterval compiles the spec in dir with
-// target.quantileInterval set to every (a CUE file beside the spec's, in a
-// copy) and returns its rule files.
+// target.quantileInterval set to every and returns its rule files.
 func withQuantileInterval(t *testing.T, dir, every string) map[string][]byte {
 	t.Helper()
-	tmp := t.TempDir()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.cue"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("%s: no CUE files (%v)", dir, err)
-	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, filepath.Base(p)), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	extra := fmt.Sprintf("target: quantileInterval: %q\n", every)
-	if err := os.WriteFile(filepath.Join(tmp, "zz-bench-quantile-interval.cue"), []byte(extra), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := compiler.Compile(tmp)
+	res, err := compiler.CompileFiles(specWith(t, dir, "zz-bench-quantile-interval.cue", fmt.Sprintf("target: quantileInterval: %q\n", every))...)
 	if err != nil {
 		t.Fatalf("compile %s with quantileInterval %s: %v", dir, every, err)
 	}

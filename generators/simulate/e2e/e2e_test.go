@@ -200,9 +200,16 @@ func compileExamples(t *testing.T) map[string]*compiler.Result {
 // aggregatedSpec is the quickstart's spec files plus
 // cardinality.streamAggregation: true.
 func aggregatedSpec(t *testing.T) []compiler.File {
-	paths, err := filepath.Glob(filepath.Join(repo, "examples", "quickstart", "*.cue"))
+	return specWith(t, filepath.Join(repo, "examples", "quickstart"), "stream-aggregation.cue", "cardinality: streamAggregation: true\n")
+}
+
+// specWith is the spec files in dir plus one more, name, holding extra
+// (CUE unifies it with the rest).
+func specWith(t *testing.T, dir, name, extra string) []compiler.File {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.cue"))
 	if err != nil || len(paths) == 0 {
-		t.Fatalf("quickstart spec files: %v", err)
+		t.Fatalf("%s: no spec files (%v)", dir, err)
 	}
 	var files []compiler.File
 	for _, p := range paths {
@@ -212,7 +219,7 @@ func aggregatedSpec(t *testing.T) []compiler.File {
 		}
 		files = append(files, compiler.File{Name: p, Data: data})
 	}
-	return append(files, compiler.File{Name: "stream-aggregation.cue", Data: []byte("cardinality: streamAggregation: true\n")})
+	return append(files, compiler.File{Name: name, Data: []byte(extra)})
 }
 
 func runs() []run {
@@ -1230,16 +1237,7 @@ func TestVMAgentDryRun(t *testing.T) {
 	}
 	for _, ex := range []string{"quickstart", "platform"} {
 		t.Run(ex, func(t *testing.T) {
-			paths, _ := filepath.Glob(filepath.Join(repo, "examples", ex, "*.cue"))
-			var files []compiler.File
-			for _, p := range paths {
-				data, err := os.ReadFile(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				files = append(files, compiler.File{Name: p, Data: data})
-			}
-			files = append(files, compiler.File{Name: "stream-aggregation.cue", Data: []byte("cardinality: streamAggregation: true\n")})
+			files := specWith(t, filepath.Join(repo, "examples", ex), "stream-aggregation.cue", "cardinality: streamAggregation: true\n")
 			res, err := compiler.CompileFiles(files...)
 			if err != nil {
 				t.Fatal(err)
